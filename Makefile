@@ -1,0 +1,52 @@
+# vanban — the two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng poppler-utils qpdf \
+	fonts-dejavu-core fonts-noto-core hunspell-vi chromium
+SAMPLES ?= samples
+DATA ?= data
+
+.PHONY: run test setup system venv lint typecheck bench repro clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+setup: system venv  ## install system packages and the virtual environment
+
+system:  ## apt packages (Tesseract with Vietnamese, poppler, fonts, chromium) when missing
+	@bash scripts/install-system.sh $(APT_PACKAGES)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pipeline.lm_build --if-missing
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## the .venv with the package installed
+
+run: setup  ## the main job: samples/ -> data/
+	$(VENV)/bin/vanban run $(SAMPLES) --out $(DATA)
+
+test: setup  ## the test suite (lint, types, tests)
+	$(VENV)/bin/ruff check pipeline tests benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -q -n 2 --durations=15
+
+lint: venv
+	$(VENV)/bin/ruff check pipeline tests benchmarks
+	$(VENV)/bin/ruff format --check pipeline tests benchmarks
+
+bench: setup  ## benchmarks: baseline beside the project, one table each
+	$(PY) benchmarks/extract.py
+	$(PY) benchmarks/restore.py
+	$(PY) benchmarks/ocr.py
+	$(PY) benchmarks/scale.py
+
+repro: setup  ## the DVC pipeline
+	$(VENV)/bin/dvc repro
+
+clean:
+	rm -rf $(DATA)/*.parquet $(DATA)/text $(DATA)/.work
