@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of a document (or page) in a run."""
 
     OK = "ok"
@@ -24,7 +24,7 @@ class Status(str, Enum):
     SKIPPED = "skipped"
 
 
-class SourceKind(str, Enum):
+class SourceKind(StrEnum):
     """What the input file was."""
 
     TEXT = "text"  # .txt: plain text, possibly old OCR output
@@ -90,15 +90,12 @@ def _map(edits: list[Edit], pos: int, end: bool, *, forward: bool) -> int:
     A start position inside a replaced region maps to the region's start; an end
     position inside (or at the end of) one maps to the region's end.
     """
-    if forward:
-        keys = [e.in_start for e in edits]
-    else:
-        keys = [e.out_start for e in edits]
+    keys = [e.in_start if forward else e.out_start for e in edits]
     i = (bisect.bisect_left(keys, pos) if end else bisect.bisect_right(keys, pos)) - 1
     if i < 0:
         return pos
     e = edits[i]
-    a_start, a_end = (e.in_start, e.in_end) if forward else (e.out_start, e.out_end)
+    a_end = e.in_end if forward else e.out_end
     b_start, b_end = (e.out_start, e.out_end) if forward else (e.in_start, e.in_end)
     if end and pos <= a_end:
         return b_end
@@ -179,7 +176,9 @@ class Section:
     section_id: int
     parent_id: int | None
     level: int  # 0 = document parts (header, body, closing); deeper = nested headings
-    label: str  # kind: header, motto, title, preamble, heading, item, bullet, recipients, signature...
+    label: (
+        str  # kind: header, motto, title, preamble, heading, item, bullet, recipients, signature...
+    )
     heading: str  # restored heading text ("MỤC ĐÍCH, YÊU CẦU"), '' when none
     start: int
     end: int
@@ -346,9 +345,4 @@ class Document:
 
     def words_in(self, src_start: int, src_end: int) -> list[OcrWord]:
         """OCR words overlapping a `source_text` span."""
-        return [
-            w
-            for p in self.pages
-            for w in p.words
-            if w.start < src_end and w.end > src_start
-        ]
+        return [w for p in self.pages for w in p.words if w.start < src_end and w.end > src_start]

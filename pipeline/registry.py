@@ -45,9 +45,12 @@ def stage(
 def get_stage(name: str) -> StageInfo:
     """The registered stage `name` (importing `pipeline.<name>` on first use)."""
     if name not in _STAGES:
-        if name not in STAGE_ORDER:
+        if name.startswith("fake_"):
+            importlib.import_module("pipeline.fakes")
+        elif name in STAGE_ORDER:
+            importlib.import_module(f"pipeline.{name}")
+        else:
             raise KeyError(f"unknown stage {name!r}; known: {', '.join(STAGE_ORDER)}")
-        importlib.import_module(f"pipeline.{name}")
     return _STAGES[name]
 
 

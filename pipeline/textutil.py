@@ -58,9 +58,7 @@ def align_by_diff(source: str, target: str) -> Alignment:
     """Alignment of `target` to `source` for a stage that rewrote text wholesale."""
     matcher = difflib.SequenceMatcher(None, source, target, autojunk=False)
     edits = [
-        Edit(j1, j2, i1, i2)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
+        Edit(j1, j2, i1, i2) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
     ]
     return Alignment(edits, len(target), len(source))
 

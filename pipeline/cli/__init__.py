@@ -1,0 +1,1 @@
+"""The `vanban` command line: one module per command, each with `register(app)`."""

@@ -1,0 +1,49 @@
+"""Helpers shared by the CLI commands: settings, errors, safe output names."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from pipeline.errors import VanbanError
+from pipeline.settings import Settings, load_params
+
+console = Console(stderr=True)
+out = Console()
+
+PARAMS_FILE = Path("params.yaml")
+
+
+def settings_from(params: Path | None = None, **overrides: object) -> Settings:
+    """Settings from params.yaml (when present) with CLI overrides applied."""
+    try:
+        base = load_params(params if params is not None else PARAMS_FILE)
+        return base.with_(**overrides)
+    except VanbanError as exc:
+        fail(exc)
+
+
+def fail(exc: VanbanError | str, exit_code: int | None = None) -> NoReturn:
+    """Print a one-line error and exit with the error's code."""
+    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    code = exit_code if exit_code is not None else getattr(exc, "exit_code", 1)
+    raise typer.Exit(code)
+
+
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+
+
+def safe_name(name: str, suffix: str = "") -> str:
+    """A file name that stays inside its folder whatever the input name was."""
+    base = Path(name.replace("\\", "/")).name
+    base = _UNSAFE.sub("_", base).lstrip(".") or "document"
+    return base + suffix
+
+
+def is_tty() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,247 @@
+"""Parquet outputs: per-document rows, atomic writes, schemas derived from the types.
+
+Every table's columns are the fields of its dataclass in `models.py` plus `doc_id`,
+so an empty table still has the full schema and DuckDB queries never break on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, fields, is_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.models import (
+    Assignment,
+    Citation,
+    Document,
+    DocumentMeta,
+    Edge,
+    OcrWord,
+    Page,
+    Section,
+    TokenChange,
+)
+
+# Columns of documents.parquet besides the DocumentMeta fields.
+_DOC_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("doc_id", pa.string()),
+    ("source_path", pa.string()),
+    ("file_name", pa.string()),
+    ("sha256", pa.string()),
+    ("kind", pa.string()),
+    ("status", pa.string()),
+    ("error", pa.string()),
+    ("warnings", pa.list_(pa.string())),
+    ("pages", pa.int64()),
+    ("ocr_confidence", pa.float64()),
+    ("stages_run", pa.list_(pa.string())),
+    ("seconds", pa.float64()),
+]
+
+_FIELDS_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("doc_id", pa.string()),
+    ("field", pa.string()),
+    ("value", pa.string()),
+    ("start", pa.int64()),
+    ("end", pa.int64()),
+    ("src_start", pa.int64()),
+    ("src_end", pa.int64()),
+    ("page", pa.int64()),
+    ("confidence", pa.float64()),
+]
+
+# table name -> (row type, fields left out of the table)
+ROW_TABLES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "citations": (Citation, ()),
+    "sections": (Section, ()),
+    "assignments": (Assignment, ()),
+    "changes": (TokenChange, ()),
+    "edges": (Edge, ("doc_id",)),
+    "pages": (Page, ("words",)),
+    "words": (OcrWord, ()),
+}
+_META_SKIP = ("evidence", "confidence")
+
+
+def _arrow_type(hint: Any) -> pa.DataType:
+    """Arrow type of a dataclass field's type hint."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _arrow_type(args[0]) if len(args) == 1 else pa.string()
+    if origin in (list, tuple):
+        args = [a for a in typing.get_args(hint) if a is not Ellipsis]
+        return pa.list_(_arrow_type(args[0]) if args else pa.string())
+    if isinstance(hint, type):
+        if issubclass(hint, bool):
+            return pa.bool_()
+        if issubclass(hint, Enum):
+            return pa.string()
+        if issubclass(hint, int):
+            return pa.int64()
+        if issubclass(hint, float):
+            return pa.float64()
+    return pa.string()
+
+
+def schema_for(cls: type, *, skip: tuple[str, ...] = ()) -> pa.Schema:
+    """Arrow schema of a row type: doc_id plus the dataclass's fields."""
+    hints = typing.get_type_hints(cls)
+    cols = [pa.field("doc_id", pa.string())]
+    cols += [
+        pa.field(f.name, _arrow_type(hints[f.name]))
+        for f in fields(cls)
+        if f.name not in skip and f.name != "doc_id"
+    ]
+    return pa.schema(cols)
+
+
+def documents_schema() -> pa.Schema:
+    meta = schema_for(DocumentMeta, skip=_META_SKIP)
+    cols = [pa.field(n, t) for n, t in _DOC_COLUMNS]
+    cols += [f for f in meta if f.name != "doc_id"]
+    return pa.schema(cols)
+
+
+def table_schemas() -> dict[str, pa.Schema]:
+    """Schemas of every per-document table, by table name."""
+    out = {"documents": documents_schema(), "fields": pa.schema(_FIELDS_COLUMNS)}
+    for name, (cls, skip) in ROW_TABLES.items():
+        out[name] = schema_for(cls, skip=skip)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _row(obj: Any, doc_id: str, skip: tuple[str, ...]) -> dict[str, Any]:
+    assert is_dataclass(obj)
+    row = {"doc_id": doc_id}
+    for f in fields(obj):
+        if f.name in skip or f.name == "doc_id":
+            continue
+        row[f.name] = _plain(getattr(obj, f.name))
+    return row
+
+
+def document_rows(doc: Document) -> dict[str, list[dict[str, Any]]]:
+    """All table rows of one processed document (JSON-serialisable)."""
+    confidences = [p.confidence for p in doc.pages if p.confidence is not None]
+    drow: dict[str, Any] = {
+        "doc_id": doc.doc_id,
+        "source_path": doc.source_path,
+        "file_name": Path(doc.source_path).name,
+        "sha256": doc.sha256,
+        "kind": doc.kind.value,
+        "status": doc.status.value,
+        "error": doc.error,
+        "warnings": list(doc.warnings),
+        "pages": len(doc.pages),
+        "ocr_confidence": sum(confidences) / len(confidences) if confidences else None,
+        "stages_run": list(doc.stages_run),
+        "seconds": round(sum(doc.timings.values()), 4),
+    }
+    drow.update(_row(doc.meta, doc.doc_id, _META_SKIP))
+    rows: dict[str, list[dict[str, Any]]] = {"documents": [drow]}
+    rows["fields"] = [
+        {
+            "doc_id": doc.doc_id,
+            "field": name,
+            "value": None if span.value is None else str(span.value),
+            "start": span.start,
+            "end": span.end,
+            "src_start": span.src_start,
+            "src_end": span.src_end,
+            "page": doc.page_of(span.src_start) if span.src_start >= 0 else None,
+            "confidence": doc.meta.confidence.get(name, span.confidence),
+        }
+        for name, span in doc.meta.evidence.items()
+    ]
+    items: dict[str, Iterable[Any]] = {
+        "citations": doc.citations,
+        "sections": doc.sections,
+        "assignments": doc.assignments,
+        "changes": doc.changes,
+        "edges": doc.edges,
+        "pages": doc.pages,
+        "words": (w for p in doc.pages for w in p.words),
+    }
+    for name, objs in items.items():
+        rows[name] = [_row(o, doc.doc_id, ROW_TABLES[name][1]) for o in objs]
+    return rows
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old or the new contents, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
+
+
+def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
+    """Write rows as one Parquet file atomically (columns missing in a row become null)."""
+    columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
+    table = pa.Table.from_pydict(columns, schema=schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_tables(
+    out_dir: Path, results: Iterator[dict[str, list[dict[str, Any]]]]
+) -> dict[str, int]:
+    """Concatenate per-document rows into the output tables; returns row counts."""
+    schemas = table_schemas()
+    merged: dict[str, list[dict[str, Any]]] = {name: [] for name in schemas}
+    for rows in results:
+        for name, table_rows in rows.items():
+            merged.setdefault(name, []).extend(table_rows)
+    for name, schema in schemas.items():
+        write_table(out_dir / f"{name}.parquet", merged[name], schema)
+    return {name: len(r) for name, r in merged.items()}
+
+
+def read_table(out_dir: Path, name: str) -> pa.Table:
+    return pq.read_table(out_dir / f"{name}.parquet")
+
+
+def dataclass_dict(obj: Any) -> dict[str, Any]:
+    """asdict with enums as values (for JSON)."""
+    return json.loads(json.dumps(asdict(obj), default=_plain))
