@@ -439,3 +439,50 @@ def _execute_dask(todo: list[_Item], settings: Settings) -> Iterator[tuple[_Item
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+# --------------------------------------------------------------------------- single stages
+
+
+def run_stage_step(
+    name: str, inputs: list[Path], out_dir: Path, settings: Settings
+) -> list[Document]:
+    """Run one stage as its own step (for DVC): documents in, documents out as JSON.
+
+    For `ingest` the inputs are files and folders; for later stages, folders of the
+    previous step's `<doc_id>.json`. Failed documents are carried along untouched.
+    """
+    from pipeline import serialize
+
+    docs: list[Document] = []
+    if name == settings.stages[0]:
+        for path in discover(inputs):
+            try:
+                doc = new_document(path, settings)
+            except (InputError, OSError) as exc:
+                doc = Document(doc_id=_failed_id(str(path)), source_path=str(path), sha256="")
+                doc.status, doc.error = Status.FAILED, f"ingest: {exc}"
+            docs.append(doc)
+    else:
+        for folder in inputs:
+            docs += [serialize.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.json"):
+        stale.unlink()
+    done = []
+    for doc in docs:
+        if doc.status != Status.FAILED:
+            doc = run_stages(doc, settings, (name,))
+        atomic_write_text(out_dir / f"{doc.doc_id}.json", serialize.dumps(doc))
+        done.append(doc)
+    return done
+
+
+def write_outputs(docs: list[Document], out_dir: Path) -> dict[str, int]:
+    """Tables, texts and graph tables of already-processed documents."""
+    (out_dir / "text").mkdir(parents=True, exist_ok=True)
+    for doc in docs:
+        atomic_write_text(out_dir / "text" / f"{doc.doc_id}.txt", doc.text)
+    counts = write_tables(out_dir, (document_rows(d) for d in docs))
+    _build_graph(out_dir)
+    return counts

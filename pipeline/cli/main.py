@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "tasks",
     "query",
     "report",
+    "stage",
 )
 
 app = typer.Typer(
