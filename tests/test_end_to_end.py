@@ -1,0 +1,88 @@
+"""The whole pipeline over the seed documents against the careful reader's gold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from tests.conftest import SAMPLES
+
+
+def _by_stem(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {Path(p).stem: g for p, g in frame.groupby(frame["source_path"].map(lambda s: s))}
+
+
+def test_every_seed_is_processed(samples_run: Path) -> None:
+    docs = pd.read_parquet(samples_run / "documents.parquet")
+    assert len(docs) == len(list(SAMPLES.glob("0*.txt")))
+    assert set(docs["status"]) <= {"ok", "warning"}, docs[["source_path", "error"]]
+    for doc_id in docs["doc_id"]:
+        assert (samples_run / "text" / f"{doc_id}.txt").stat().st_size > 1000
+
+
+def test_document_numbers_match_gold(samples_run: Path, gold: dict[str, dict[str, Any]]) -> None:
+    docs = pd.read_parquet(samples_run / "documents.parquet")
+    docs["stem"] = docs["source_path"].map(lambda p: Path(p).stem)
+    for stem, g in gold.items():
+        row = docs.loc[docs.stem == stem].iloc[0]
+        expected = g["document"]
+        assert (row["symbol"] or None) == expected["symbol"], stem
+        number = row["number"]
+        assert (int(number) if number else None) == expected["number"], stem
+
+
+def test_cited_symbols_precision_recall(
+    samples_run: Path, gold: dict[str, dict[str, Any]]
+) -> None:
+    docs = pd.read_parquet(samples_run / "documents.parquet")
+    cites = pd.read_parquet(samples_run / "citations.parquet")
+    stem_of = {r.doc_id: Path(r.source_path).stem for r in docs.itertuples()}
+    tp = fp = fn = 0
+    for doc_id, stem in stem_of.items():
+        found = set(cites.loc[(cites.doc_id == doc_id) & (cites.cited_symbol != ""), "cited_symbol"])
+        expected = {c["symbol"] for c in gold[stem]["citations"] if c.get("symbol")}
+        tp += len(found & expected)
+        fp += len(found - expected)
+        fn += len(expected - found)
+        if found != expected:
+            print(f"{stem}: missing {sorted(expected - found)}, extra {sorted(found - expected)}")
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"cited symbols on the seeds: precision {precision:.3f}, recall {recall:.3f}")
+    assert precision >= 0.90
+    assert recall >= 0.90
+
+
+def test_citations_map_back_to_the_original_characters(samples_run: Path) -> None:
+    docs = pd.read_parquet(samples_run / "documents.parquet")
+    cites = pd.read_parquet(samples_run / "citations.parquet")
+    sources = {r.doc_id: Path(r.source_path).read_text("utf-8") for r in docs.itertuples()}
+    texts = {d: (samples_run / "text" / f"{d}.txt").read_text("utf-8") for d in sources}
+    assert len(cites) > 50
+    for c in cites.itertuples():
+        assert sources[c.doc_id][c.src_start : c.src_end] == c.raw_text
+        assert 0 <= c.start <= c.end <= len(texts[c.doc_id])
+
+
+@pytest.mark.parametrize(
+    ("symbol", "expected_citers"),
+    [
+        # the four seed plans that cite Nghị quyết 57 (the Thái Bình plan does not)
+        ("57-NQ/TW", {"000", "001", "002", "003"}),
+        ("1138/KH-BYT", {"001"}),
+    ],
+)
+def test_cites_command_lists_the_citing_plans(
+    samples_run: Path, symbol: str, expected_citers: set[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    result = CliRunner().invoke(app, ["cites", symbol, "--data", str(samples_run)])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if ".txt" in line]
+    citers = {name[:3] for line in lines for name in line.split() if name.endswith(".txt")}
+    assert citers == expected_citers, result.output
