@@ -370,7 +370,13 @@ def _execute_pool(
             while (queue or pending) and not suspects:
                 while queue and len(pending) < limit:
                     item = queue.pop(0)
-                    pending[pool.submit(process_path, str(item.path), inner)] = item
+                    try:
+                        pending[pool.submit(process_path, str(item.path), inner)] = item
+                    except BrokenProcessPool:
+                        suspects = [item, *pending.values()]
+                        break
+                if suspects:
+                    break
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     item = pending.pop(fut)

@@ -29,9 +29,10 @@ def test_document_numbers_match_gold(samples_run: Path, gold: dict[str, dict[str
     for stem, g in gold.items():
         row = docs.loc[docs.stem == stem].iloc[0]
         expected = g["document"]
-        assert (row["symbol"] or None) == expected["symbol"], stem
-        number = row["number"]
-        assert (int(number) if number else None) == expected["number"], stem
+        symbol = None if pd.isna(row["symbol"]) else row["symbol"]
+        number = None if pd.isna(row["number"]) else int(row["number"])
+        assert symbol == expected["symbol"], stem
+        assert number == expected["number"], stem
 
 
 def test_cited_symbols_precision_recall(
