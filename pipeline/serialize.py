@@ -43,10 +43,10 @@ def from_jsonable(hint: Any, data: Any) -> Any:
         (item,) = typing.get_args(hint)
         return [from_jsonable(item, v) for v in data]
     if origin is tuple:
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(from_jsonable(args[0], v) for v in data)
-        return tuple(from_jsonable(a, v) for a, v in zip(args, data, strict=True))
+        parts = typing.get_args(hint)
+        if len(parts) == 2 and parts[1] is Ellipsis:
+            return tuple(from_jsonable(parts[0], v) for v in data)
+        return tuple(from_jsonable(a, v) for a, v in zip(parts, data, strict=True))
     if origin is dict:
         _, value_hint = typing.get_args(hint)
         return {k: from_jsonable(value_hint, v) for k, v in data.items()}

@@ -35,6 +35,8 @@ class Settings:
     # run
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     scheduler: str | None = None  # Dask scheduler address; None = local process pool
+    # graph
+    graph_partition_threshold: int = 50_000  # above this many nodes, hive-partitioned tables
     stages: tuple[str, ...] = (
         "ingest",
         "ocr",

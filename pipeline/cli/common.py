@@ -30,7 +30,7 @@ def settings_from(params: Path | None = None, **overrides: object) -> Settings:
 
 def fail(exc: VanbanError | str, exit_code: int | None = None) -> NoReturn:
     """Print a one-line error and exit with the error's code."""
-    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     code = exit_code if exit_code is not None else getattr(exc, "exit_code", 1)
     raise typer.Exit(code)
 
