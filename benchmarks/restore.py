@@ -1,0 +1,188 @@
+"""Benchmark of diacritic restoration on held-out administrative text, baselines beside it.
+
+Held-out text: the clean documents of benchmarks/corpus/eval/ (never used to train, tune
+or write rules; see benchmarks/restore_split.md). Two conditions:
+  * stripped — every mark removed (đ -> d), as text typed without marks;
+  * OCR-eng  — the documents rendered as pages (pipeline.synth, mild damage) and read by
+    Tesseract with `eng`: `<stem>.ocr-eng.txt` beside each document, or made here into
+    benchmarks/.cache/ when missing.
+Systems: the input as is; pyvi's ViUtils.add_accents (crashes counted, the line kept);
+vanban with the default model; vanban with the default model adapted on
+benchmarks/corpus/adapt/. Metric: word accuracy = 1 - WER over word tokens (NFC, tone
+placement folded to one style), case-folded and cased.
+
+Run: .venv/bin/python benchmarks/restore.py [--eval DIR] [--adapt DIR] [--no-pyvi]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+from pipeline import lm
+from pipeline.normalize import normalize_text
+from pipeline.restore import load_model, restore_text
+from pipeline.textutil import strip_marks
+from pipeline.vnsyllable import restyle
+
+ROOT = Path(__file__).resolve().parent
+EVAL = ROOT / "corpus" / "eval"
+ADAPT = ROOT / "corpus" / "adapt"
+CACHE = ROOT / ".cache" / "restore-ocr"
+
+
+def words(text: str, cased: bool) -> list[str]:
+    """Word tokens for scoring: NFC, one tone placement, optionally lower-cased."""
+    toks = [restyle(w) for w in re.findall(r"[^\W_]+", unicodedata.normalize("NFC", text))]
+    return toks if cased else [w.lower() for w in toks]
+
+
+def accuracy(ref: str, hyp: str, cased: bool) -> tuple[int, int]:
+    """(errors, reference words) of a hypothesis text."""
+    r, h = words(ref, cased), words(hyp, cased)
+    return Levenshtein.distance(r, h), len(r)
+
+
+def sources(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.glob("*.txt") if ".ocr-" not in p.name and not p.name.endswith(".gt.txt")
+    )
+
+
+def ocr_copy(src: Path) -> str:
+    """The OCR-eng copy of a document: the corpus's own, or one made here the same way."""
+    ready = src.with_name(f"{src.stem}.ocr-eng.txt")
+    if ready.exists():
+        return ready.read_text(encoding="utf-8")
+    cached = CACHE / f"{src.stem}.ocr-eng.txt"
+    if cached.exists():
+        return cached.read_text(encoding="utf-8")
+    from pipeline.synth import degrade, render_pages
+
+    seed = zlib.crc32(src.stem.encode("utf-8")) % 1_000_000
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pages = render_pages(src.read_text(encoding="utf-8"), dpi=300, seed=seed)
+        for n, (page, _) in enumerate(pages, start=1):
+            img = degrade(page, seed=seed * 1000 + 100 + n, level="mild")
+            png = Path(tmp) / f"p{n}.png"
+            img.save(png)
+            run = subprocess.run(
+                ["tesseract", str(png), "-", "-l", "eng", "--dpi", "300"],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            )
+            out.append(run.stdout.replace("\x0c", "").strip("\n"))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    text = "\n\n".join(out) + "\n"
+    cached.write_text(text, encoding="utf-8")
+    return text
+
+
+class Pyvi:
+    """pyvi's add_accents line by line; a crashing line is kept as it was and counted."""
+
+    def __init__(self) -> None:
+        from pyvi import ViUtils
+
+        self.fn = ViUtils.add_accents
+        self.crashes = 0
+
+    def __call__(self, text: str) -> str:
+        out = []
+        for line in text.split("\n"):
+            try:
+                out.append(str(self.fn(line)) if line.strip() else line)
+            except Exception:  # pyvi raises on some inputs; that is what we count
+                self.crashes += 1
+                out.append(line)
+        return "\n".join(out)
+
+
+def vanban(model_path: Path | None) -> Callable[[str], str]:
+    model = load_model(str(model_path) if model_path else None)
+
+    def run(text: str) -> str:
+        return restore_text(normalize_text(text), model)[0]
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--eval", type=Path, default=EVAL)
+    parser.add_argument("--adapt", type=Path, default=ADAPT)
+    parser.add_argument("--no-pyvi", action="store_true")
+    args = parser.parse_args(argv)
+
+    docs = sources(args.eval)
+    if not docs:
+        print(f"no held-out documents in {args.eval}", file=sys.stderr)
+        return 1
+    refs = [d.read_text(encoding="utf-8") for d in docs]
+    conditions = {
+        "stripped": [strip_marks(r) for r in refs],
+        "ocr-eng": [ocr_copy(d) for d in docs],
+    }
+    systems: dict[str, Callable[[str], str]] = {"input as is": lambda t: t}
+    pyvi = None
+    if not args.no_pyvi:
+        try:
+            pyvi = Pyvi()
+            systems["pyvi add_accents"] = pyvi
+        except ImportError:
+            print("pyvi not installed: baseline skipped", file=sys.stderr)
+    t0 = time.perf_counter()
+    systems["vanban (default model)"] = vanban(None)
+    load_s = time.perf_counter() - t0
+    adapt_docs = sources(args.adapt) if args.adapt.is_dir() else []
+    if adapt_docs:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "adapted.pkl"
+            used, _ = lm.adapt_on_files(adapt_docs, path)
+            systems[f"vanban (adapted, {used} docs)"] = vanban(path)
+
+    print(
+        f"held-out: {len(docs)} documents from {args.eval}, "
+        f"{sum(len(words(r, False)) for r in refs)} words; default model loaded in {load_s:.2f}s"
+    )
+    header = f"{'system':30} {'stripped':>9} {'cased':>7} {'ocr-eng':>9} {'cased':>7}"
+    print(header)
+    print("-" * len(header))
+    speed = ""
+    for name, fn in systems.items():
+        cells = []
+        for cond, inputs in conditions.items():
+            t = time.perf_counter()
+            outs = [fn(x) for x in inputs]
+            took = time.perf_counter() - t
+            if name.startswith("vanban (default"):
+                n = sum(len(x.split()) for x in inputs)
+                speed += f"vanban default, {cond}: {n / took:,.0f} words/s"
+                speed += f" ({n} words, {took:.2f}s, first run: caches cold)\n"
+            for cased in (False, True):
+                errs = sum(accuracy(r, o, cased)[0] for r, o in zip(refs, outs, strict=True))
+                total = sum(len(words(r, cased)) for r in refs)
+                cells.append(100.0 * (1 - errs / total))
+        print(f"{name:30} {cells[0]:8.2f}% {cells[1]:6.2f}% {cells[2]:8.2f}% {cells[3]:6.2f}%")
+    if pyvi is not None:
+        print(f"pyvi crashed on {pyvi.crashes} line(s) (kept as input)")
+    print(speed.rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

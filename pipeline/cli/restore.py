@@ -1,0 +1,62 @@
+"""`vanban restore`: restored text (marks put back, OCR confusions undone) per input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.common import console, fail, safe_name, settings_from
+from pipeline.errors import VanbanError
+from pipeline.store import atomic_write_text
+
+
+def restore(
+    files: list[Path] = typer.Argument(None, help="Text files (none: read standard input)."),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Folder for OUT/<name> files."),
+    model: Path | None = typer.Option(
+        None, "--model", help="Language model (default: the bundled one)."
+    ),
+    changes: bool = typer.Option(False, "--changes", help="List each change on stderr."),
+) -> None:
+    """Restore the text of each FILE into OUT/<name>, or standard input to standard output."""
+    from pipeline.normalize import normalize_text
+    from pipeline.restore import load_model, restore_text
+
+    settings = settings_from(lm_model=model)
+    try:
+        lm = load_model(str(settings.lm_model) if settings.lm_model else None)
+    except VanbanError as exc:
+        fail(exc)
+    if not files:
+        text, found, _ = restore_text(normalize_text(sys.stdin.read()), lm)
+        sys.stdout.write(text)
+        _report(found, changes)
+        return
+    if out is None:
+        fail("give -o DIR when restoring files (or pipe text through standard input)", 2)
+    out.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            console.print(f"[red]skip[/] {path}: {exc}")
+            continue
+        text, found, _ = restore_text(
+            normalize_text(source), lm, low_confidence=settings.restore_low_confidence
+        )
+        atomic_write_text(out / safe_name(path.name), text)
+        console.print(f"{path.name}: {len(found)} token(s) restored")
+        _report(found, changes)
+
+
+def _report(found: list, show: bool) -> None:
+    if show:
+        for ch in found:
+            flag = " ?" if ch.low_confidence else ""
+            console.print(f"{ch.start}\t{ch.original} -> {ch.chosen}\t{ch.confidence:.2f}{flag}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("restore")(restore)

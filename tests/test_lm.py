@@ -1,0 +1,126 @@
+"""Syllable trigram model: tokens, Kneser-Ney estimates, persistence, adaptation."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline import lm
+from pipeline.errors import ModelError
+from pipeline.lm_build import default_model_path
+
+TEXTS = [
+    "Căn cứ Nghị quyết số 57-NQ/TW của Bộ Chính trị. Căn cứ Luật Tổ chức Chính phủ.",
+    "Bộ Y tế ban hành Kế hoạch số 1138/KH-BYT ngày 19/8/2025. Sở Y tế chủ trì.",
+    "Ủy ban nhân dân tỉnh chỉ đạo Sở Y tế phối hợp với UBND huyện triển khai kế hoạch.",
+]
+
+
+@pytest.fixture(scope="module")
+def small() -> lm.Model:
+    return lm.estimate(lm.count_trigrams(TEXTS), ["cơ", "có", "cờ"])
+
+
+@pytest.mark.parametrize(
+    ("token", "cls"),
+    [
+        ("Nghị", "nghị"),
+        ("HOÀ", "hòa"),
+        ("57-NQ/TW", lm.SYM),
+        ("2025", lm.NUM),
+        ("19/8/2025", lm.SYM),
+        ("UBND", lm.ABBR),
+        ("email", lm.UNK),
+        ("s6", lm.NUM),
+    ],
+)
+def test_token_class(token: str, cls: str) -> None:
+    assert lm.token_class(token) == cls
+
+
+def test_sentences_split_on_stops() -> None:
+    sents = list(lm.sentences("Căn cứ Luật số 5. Bộ Y tế; xyz\n\nKế hoạch"))
+    assert sents == [
+        ["căn", "cứ", "luật", "số", lm.NUM],
+        ["bộ", "y", "tế"],
+        [lm.UNK],
+        ["kế", "hoạch"],
+    ]
+
+
+@pytest.mark.parametrize("context", [("<s>", "<s>"), ("căn", "cứ"), ("sở", "y"), ("xyz", "bộ")])
+def test_distribution_sums_to_one(small: lm.Model, context: tuple[str, str]) -> None:
+    a, b = (small.id(w) for w in context)
+    total = sum(math.exp(small.score(a, b, c)) for c in range(len(small.vocab)))
+    assert total == pytest.approx(1.0, abs=1e-6)
+
+
+def test_seen_trigram_beats_unseen(small: lm.Model) -> None:
+    i = small.id
+    assert small.score(i("sở"), i("y"), i("tế")) > small.score(i("sở"), i("y"), i("cơ"))
+    assert small.score(i("căn"), i("cứ"), i("nghị")) > math.log(0.1)
+
+
+def test_save_load_round_trip(small: lm.Model, tmp_path: Path) -> None:
+    small.counts = lm.count_trigrams(TEXTS)
+    path = tmp_path / "m.pkl"
+    lm.save(small, path)
+    back = lm.load(path)
+    assert back.vocab == small.vocab and back.tri == small.tri
+    assert lm.load_counts(path) == small.counts
+
+
+def test_load_rejects_garbage(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ModelError):
+        lm.load(bad)
+    with pytest.raises(ModelError):
+        lm.load(tmp_path / "missing.pkl")
+
+
+def test_adapt_raises_in_domain_probability(small: lm.Model, tmp_path: Path) -> None:
+    small.counts = lm.count_trigrams(TEXTS)
+    base = tmp_path / "base.pkl"
+    lm.save(small, base)
+    domain = ["Trung tâm Kiểm soát bệnh tật tỉnh chủ trì. " * 3]
+    adapted = lm.adapt_model(domain, base)
+    i, j = adapted.id, small.id
+    assert adapted.score(i("kiểm"), i("soát"), i("bệnh")) > small.score(
+        j("kiểm"), j("soát"), j("bệnh")
+    )
+    assert adapted.counts is not None and adapted.counts[("kiểm", "soát", "bệnh")] >= 3
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        (
+            "Căn cứ Nghị quyết số 57 của Bộ Chính trị về đột phá phát triển khoa học, công nghệ, "
+            "đổi mới sáng tạo và chuyển đổi số quốc gia; Bộ Y tế ban hành kế hoạch này.",
+            True,
+        ),
+        (
+            "Can cu Nghi quyet so 57 cua Bo Chinh tri ve dot pha phat trien khoa hoc, cong nghe, "
+            "doi moi sang tao va chuyen doi so quoc gia; Bo Y te ban hanh ke hoach nay.",
+            False,
+        ),
+        ("ngắn", False),
+    ],
+)
+def test_has_full_marks(text: str, clean: bool) -> None:
+    assert lm.has_full_marks(text) is clean
+
+
+def test_default_model_loads_fast() -> None:
+    path = default_model_path()
+    if not path.exists():
+        pytest.skip("default model not built (python -m pipeline.lm_build)")
+    lm._CACHE.clear()
+    t0 = time.perf_counter()
+    model = lm.load(path)
+    assert time.perf_counter() - t0 < 1.0
+    assert len(model.vocab) > 5000

@@ -1,0 +1,201 @@
+"""Stage restore: marks put back where missing, OCR confusions undone, the rest untouched."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.lm_build import default_model_path
+from pipeline.models import Document
+from pipeline.restore import detect_mode, load_model, restore, restore_text
+from pipeline.settings import Settings
+
+if not default_model_path().exists():
+    pytest.skip("default model not built (python -m pipeline.lm_build)", allow_module_level=True)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+@pytest.fixture(scope="module")
+def model():  # type: ignore[no-untyped-def]
+    return load_model(None)
+
+
+def fix(text: str, model, mode: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    return restore_text(text, model, mode=mode)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Can cu Nghi quyet so 57-NQ/TW cua Bo Chinh tri",
+            "Căn cứ Nghị quyết số 57-NQ/TW của Bộ Chính trị",
+        ),
+        ("KE HOACH\nTrien khai thuc hien", "KẾ HOẠCH\nTriển khai thực hiện"),  # capitals kept
+        ("Uy ban nhan dan tinh  chu tri,\tphoi hop.", "Ủy ban nhân dân tỉnh  chủ trì,\tphối hợp."),
+        (
+            "So Y te bao cao ket qua truoc ngay 15/12/2025",
+            "Sở Y tế báo cáo kết quả trước ngày 15/12/2025",
+        ),
+    ],
+)
+def test_stripped_text(model, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert fix(text, model, "stripped") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # digits and symbols standing for marked letters, ư read as tr/ir, é for ế
+        (
+            "Can ctr Nghi quyét s6 57-NQ/TW cua B9 Chinh tri",
+            "Căn cứ Nghị quyết số 57-NQ/TW của Bộ Chính trị",
+        ),
+        (
+            "Quyét dinh s6 2183/QD-BYT ngay 01/7/2025 cia Bo Y té",
+            "Quyết định số 2183/QD-BYT ngày 01/7/2025 của Bộ Y tế",
+        ),
+        ("Poc lap - Tu do - Hanh phuc", "Độc lập - Tự do - Hạnh phúc"),
+    ],
+)
+def test_ocr_text(model, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert fix(text, model, "ocr") == expected
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "57-NQ/TW",
+        "42/2025/NĐ-CP",
+        "0130/KH-UBND",
+        "UBND",
+        "BCĐTW",
+        "HIS",
+        "AI",
+        "XIII",
+        "IV",
+        "2025",
+        "15/12/2025",
+        "vanthu@moh.gov.vn",
+        "https://moh.gov.vn/a-b",
+        "V/v",
+    ],
+)
+@pytest.mark.parametrize("mode", ["stripped", "ocr"])
+def test_protected_tokens_stay(model, token: str, mode: str) -> None:  # type: ignore[no-untyped-def]
+    text = f"Can cu {token} cua Bo Y te ve viec trien khai"
+    assert token in fix(text, model, mode)
+
+
+@pytest.mark.parametrize("roman", ["I11.", "II.", "IV.", "V."])
+def test_roman_headings_in_ocr_text(model, roman: str) -> None:  # type: ignore[no-untyped-def]
+    assert fix(f"{roman} TO CHUC THUC HIEN", model, "ocr").startswith(roman)
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        ("Căn cứ Nghị quyết số 57-NQ/TW của Bộ Chính trị về đột phá phát triển khoa học", "clean"),
+        (
+            "Can cu Nghi quyet so 57-NQ/TW cua Bo Chinh tri ve dot pha phat trien khoa hoc",
+            "stripped",
+        ),
+        ("Can ctr Nghi quyét s6 57-NQ/TW cia B9 Chinh tri vé dot pha phat trién khoa hec", "ocr"),
+    ],
+)
+def test_detect_mode(text: str, mode: str) -> None:
+    assert detect_mode(text) == mode
+
+
+def test_stage_records_changes_and_alignment(model) -> None:  # type: ignore[no-untyped-def]
+    src = "Can cu Ke hoach so 02-KH/BCDTW cua Ban Chi dao Trung uong."
+    doc = Document("d", "x.txt", "0", source_text=src)
+    doc = restore(doc, Settings())
+    assert doc.text == "Căn cứ Kế hoạch số 02-KH/BCDTW của Ban Chỉ đạo Trung ương."
+    assert doc.layers[-1].stage == "restore"
+    for ch in doc.changes:
+        assert src[ch.start : ch.end] == ch.original
+        assert 0.0 <= ch.confidence <= 1.0
+        s, e = doc.from_source(ch.start, ch.end)
+        assert doc.text[s:e] == ch.chosen
+    i = doc.text.index("02-KH/BCDTW")
+    assert doc.to_source(i, i + 11) == (src.index("02-KH"), src.index("02-KH") + 11)
+
+
+def test_stage_off_leaves_document(model) -> None:  # type: ignore[no-untyped-def]
+    doc = Document("d", "x.txt", "0", source_text="Can cu")
+    assert restore(doc, Settings(restore=False)).text == "Can cu"
+
+
+def _clean_lines() -> list[str]:
+    lines: list[str] = []
+    for name in ("003_", "004_"):
+        for path in SAMPLES.glob(f"{name}*.txt"):
+            text = path.read_text(encoding="utf-8")
+            lines += [ln for ln in text.splitlines() if len(ln.split()) >= 4]
+    return lines
+
+
+CLEAN = _clean_lines()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(CLEAN or ["Căn cứ Luật Tổ chức chính quyền địa phương"]),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_correct_vietnamese_passes_through(lines: list[str]) -> None:
+    """Already-correct Vietnamese: at least 99.9% of words unchanged (here: all)."""
+    text = "\n".join(lines)
+    out = fix(text, load_model(None))
+    words = re.findall(r"\S+", text)
+    changed = sum(a != b for a, b in zip(words, re.findall(r"\S+", out), strict=True))
+    assert changed <= 0.001 * len(words)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from("abcdeghiklmnopqrstuvxyĐđ AĂÂÊÔƠƯáàảãạ0123456789.-/\n,;()6|¢&"),
+        max_size=120,
+    )
+)
+def test_layout_and_offsets_kept(text: str) -> None:
+    """Whatever the input: separators and line breaks identical, offsets consistent."""
+    out, changes, builder = restore_text(text, load_model(None), mode="ocr")
+    assert re.sub(r"[^\s]", "", out) == re.sub(r"[^\s]", "", text)
+    for ch in changes:
+        assert text[ch.start : ch.end] == ch.original
+    _, alignment = builder.finish()
+    assert alignment.in_len == len(text) and alignment.out_len == len(out)
+
+
+def test_cli_restore_and_adapt(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["restore"], input="Ke hoach trien khai\n")
+    assert result.exit_code == 0 and result.stdout == "Kế hoạch triển khai\n"
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text("Can cu Luat so 5 cua Quoc hoi\n", encoding="utf-8")
+    result = runner.invoke(app, ["restore", str(src / "a.txt"), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0
+    assert (tmp_path / "out" / "a.txt").read_text(
+        encoding="utf-8"
+    ) == "Căn cứ Luật số 5 của Quốc hội\n"
+    clean = "Căn cứ Nghị quyết số 57 của Bộ Chính trị về đột phá phát triển khoa học, công nghệ. "
+    (src / "b.txt").write_text(clean * 3, encoding="utf-8")
+    result = runner.invoke(app, ["lm", "adapt", str(src), "-o", str(tmp_path / "m.pkl")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.pkl").exists() and (tmp_path / "m.pkl.counts").exists()
