@@ -96,7 +96,8 @@ def _adapted(paths: list[Path], out: Path, settings: Settings) -> Settings:
     if adapt is None:
         fail("--adapt needs pipeline.lm.adapt_on_files, which this build lacks")
     model_path = out / ".work" / "adapted.model"
-    adapt(discover(paths), model_path, base=settings.lm_model)
+    used, seen = adapt(discover(paths), model_path, base=settings.lm_model)
+    console.print(f"adapted the language model on {used} of {seen} text documents with marks")
     return settings.with_(lm_model=model_path)
 
 
