@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -30,12 +32,36 @@ _UNIT_HEAD = re.compile(
     r"dia phuong|huyen|xa|to chuc|hoi|doan the|nganh))\b"
 )
 _NOT_UNIT = re.compile(r"^(bao cao|bao dam|bao ve|phong chong|phong benh|so ket|tong ket|vu viec)")
-# Verbs that end a unit's name when a sentence starts with it ("Sở Y tế chủ trì ...").
-_ACTION = re.compile(
-    r"\s(?:chu tri|phoi hop|lanh dao|chi dao|chiu trach nhiem|xay dung|to chuc|huong dan|"
-    r"tham muu|theo doi|thuc hien|trien khai|co trach nhiem|la co quan|la dau moi|bo tri|"
-    r"dam bao|bao dam|ban hanh|kiem tra|tong hop|quan tam|can cu|chu dong|giam sat|nghien cuu)\b"
-)
+
+
+def _alts(words: Iterable[str]) -> str:
+    """Regex alternation of phrases, longest first, any spacing between their words."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len)[::-1])
+
+
+@lru_cache(maxsize=32)
+def _words_re(words: tuple[str, ...], form: str) -> re.Pattern[str]:
+    """A cached pattern `form` with {} replaced by the alternation of `words`."""
+    return re.compile(form.replace("{}", _alts(words)))
+
+
+_VERB = r"\s*(?<![^\W\d_])(?P<verb>{})(?![^\W\d_])"  # task verbs end a unit's name
+
+
+def verb_at(text: str, folded: str, pos: int, rules: Rules) -> bool:
+    """True when a lower-case task verb starts at `pos` (after spaces): "Sở Y tế| chủ trì".
+
+    Verbs written with marks in the dictionary ("cử", whose bare form is also "cụ") are
+    matched on the marked text; the others on the folded text."""
+    plain = tuple(v for v in rules.task_verbs if v.isascii())
+    marked = tuple(v for v in rules.task_verbs if not v.isascii())
+    m = _words_re(plain, _VERB).match(folded, pos)
+    if m and text[m.start("verb")].islower():
+        return True
+    m = _words_re(marked, _VERB).match(text, pos) if marked else None
+    return bool(m)
+
+
 _BEFORE = (
     r"(?:tr[a-z]{1,3}c|ch[a-z]{1,2}m\s+nh[a-z]{1,2}t(?:\s+l[a-z])?(?:\s+v[a-z]o)?|v[a-z]o"
     r"|(?<!\d\s)(?<!\d)\s(?<=\s)d[a-z]n)\s+ng[a-z]{1,3}\s+"
@@ -104,9 +130,10 @@ def canonical_unit(printed: str, rules: Rules, own: str = "") -> str | None:
     A bare unit ("Văn phòng") is completed with the issuer's name (`own`, "Sở Y tế"); a
     heading that is a whole sentence keeps the words before its first action verb."""
     name = re.split(r"[:(]", printed)[0].strip(" .;-*")
-    for act in _ACTION.finditer(fold_ocr(name)):
-        if act.start() > 0 and name[act.start() + 1].islower():  # "Phòng Tổ chức" is a name
-            name = name[: act.start()].strip(" ,;")
+    folded = fold_ocr(name)
+    for act in re.finditer(r"\s", folded):
+        if act.start() > 0 and verb_at(name, folded, act.start(), rules):
+            name = name[: act.start()].strip(" ,;")  # "Phòng Tổ chức" (capital) is a name
             break
     flat = _flat(name)
     for bare in rules.bare_units:
@@ -119,8 +146,13 @@ def canonical_unit(printed: str, rules: Rules, own: str = "") -> str | None:
             best = (score, unit)
     if best:
         return best[1]
+    for tail in rules.drop_tails:
+        cut = re.search(r"\s+" + re.escape(tail).replace(r"\ ", r"\s+") + r"\s*$", fold(name))
+        if cut and cut.start() > 0:
+            return canonical_unit(name[: cut.start()], rules, own)
     head = " ".join(fold_ocr(name).split())
-    if _UNIT_HEAD.match(head) and not _NOT_UNIT.match(head) and len(name.split()) <= 24:
+    bare = " ".join(re.sub(r"[^a-z ]", " ", head).split())
+    if _UNIT_HEAD.match(head) and not _NOT_UNIT.match(bare) and len(name.split()) <= 24:
         return " ".join(name.split())
     return None
 
@@ -283,8 +315,11 @@ def find_assignments(
     for lo, hi in spans or [(0, len(text))]:
         for s, e in _sentences(text, lo, hi):
             for unit, role, a, _ in mentioned_units(text, s, e, rules):
-                if not any(x.unit == unit and x.start <= a < x.end for x in out):
+                if not any(x.unit == display_unit(unit) and x.start <= a < x.end for x in out):
                     out.append(_make(text, sections, rules, unit, s, e, issued, role))
+        for unit, a, b in executors(text, lo, hi, rules):
+            if not any(x.unit == display_unit(unit) for x in out):
+                out.append(_make(text, sections, rules, unit, a, b, issued, "thuc_hien"))
         for g0, g1 in _gaps(lo, hi, covered):
             for s, e in _sentences(text, g0, g1):
                 for a, b in _split_deadlines(text, s, e):
@@ -296,57 +331,130 @@ def find_assignments(
 
 
 _MENTION_HEAD = re.compile(
-    r"(?<![\w])(?:Văn phòng|Phòng|Sở|Trung tâm|Cục|Vụ|Thanh tra|Ban|Ủy ban|UBND|HĐND|Công an|"
-    r"Bảo hiểm xã hội|Bệnh viện|Trạm Y tế|Báo|Đài|Đảng ủy|Chi cục)(?=\s+[A-ZĐÀ-Ỹ]|\s+tỉnh)"
-)
-_AFTER_VERB = re.compile(
-    r"\s*(?:chủ trì|phối hợp|thực hiện|có trách nhiệm|chịu trách nhiệm|tham mưu|theo dõi|"
-    r"đôn đốc|hướng dẫn|rà soát|tổng hợp|xây dựng|tổ chức|chỉ đạo|kiểm tra|bố trí|báo cáo|"
-    r"là cơ quan|là đầu mối|triển khai|đảm bảo|bảo đảm|giám sát|cung cấp|phát động)\b"
-)
+    r"(?<![a-z0-9])(?:van phong|phong|so|trung tam|cuc|vu|thanh tra|ban|"
+    r"uy ban nhan dan(?=\s+tinh|\s+cac)|hoi dong nhan dan(?=\s+tinh)|uy ban|ubnd|hdnd|cong an|"
+    r"bao hiem xa hoi|benh vien(?: da khoa)?|tram y te|bao va phat thanh,?\s+truyen hinh|bao|"
+    r"dai|dang uy|chi cuc)(?![a-z])"
+)  # on folded text, so OCR'd or wrongly restored marks ("Phong", "Sẽ") still match
+
+
+def _head_at(chunk: str, fchunk: str, pos: int) -> re.Match[str] | None:
+    """A unit head ("Sở", "Trung tâm") at `pos`: capitalised, before a capitalised word or
+    "tỉnh"; None otherwise."""
+    m = _MENTION_HEAD.match(fchunk, pos)
+    if not m or not chunk[pos].isupper() or chunk.startswith("Vũ", pos):
+        return None
+    nxt = re.match(r"\s+(\S)", chunk[m.end() : m.end() + 8])
+    if (nxt and nxt.group(1).isupper()) or re.match(r"\s+tinh(?![a-z])", fchunk[m.end() :][:8]):
+        return m
+    return None
+
+
 _BEFORE_VERB = re.compile(r"(?i)(?:giao(?: cho)?|đề nghị|yêu cầu|phối hợp với|chỉ đạo)\s*$")
 _NAME_WORD = re.compile(r"\s*(?:-\s*|,\s*|và\s+)?([^\W\d_]\w*)")
+_LIST_GAP = re.compile(r"\s*(?:,|;|và)\s*$")
 
 
 def mentioned_units(
     text: str, start: int, end: int, rules: Rules
 ) -> list[tuple[str, str, int, int]]:
     """Units named inside task sentences ("Phòng Tổ chức cán bộ chủ trì", "giao Sở Y tế"):
-    (unit, role, start, end). A mention counts only next to a task verb or a "giao" cue."""
-    out = []
+    (unit, role, start, end). A mention counts next to a task verb or a "giao" cue, or as the
+    next item of a list whose first item counts ("phối hợp với Sở A, Sở B và Sở C")."""
+    out: list[tuple[str, str, int, int]] = []
     chunk = text[start:end]
-    for m in _MENTION_HEAD.finditer(chunk):
+    fchunk = fold_ocr(chunk)
+    prev: tuple[int, str] | None = None  # end and role of the last counted mention
+    heads = (_head_at(chunk, fchunk, h.start()) for h in _MENTION_HEAD.finditer(fchunk))
+    for m in (h for h in heads if h):
+        if out and m.start() < out[-1][3] - start:
+            continue
         name_end = m.end()
         while True:
             w = _NAME_WORD.match(chunk, name_end)
-            if not w or _AFTER_VERB.match(chunk, name_end):
+            if not w or verb_at(chunk, fchunk, name_end, rules):
                 break
+            if _comma_name(chunk[m.start() : w.end()], rules, prefix=True):
+                name_end = w.end()  # inside a known name ("Cục Quản lý Khám, chữa bệnh")
+                continue
             joined = w.group(0).lstrip()[:1] in "-,v" and w.group(0).strip() != w.group(1)
-            if joined and _MENTION_HEAD.match(chunk, w.start(1)):
+            if joined and _head_at(chunk, fchunk, w.start(1)):
                 break  # a list of units: "Văn phòng Bộ, Trung tâm ..."
-            if w.group(0).lstrip().startswith(",") and not _comma_name(
-                chunk[m.start() : name_end], rules
-            ):
+            if w.group(0).lstrip().startswith(","):
                 break
             if w.group(1)[0].isupper() or (not joined and fold(w.group(1)) in _NAME_TAILS):
                 name_end = w.end()
                 continue
-            if not joined and name_end - m.end() <= 40 and _lower_tail(chunk, name_end):
+            tail = not joined and name_end - m.end() <= 40
+            if tail and _lower_tail(chunk, fchunk, name_end, rules):
                 name_end = w.end()
                 continue
             break
         name = chunk[m.start() : name_end].strip(" ,-")
-        after = _AFTER_VERB.match(chunk, name_end)
+        after = verb_at(chunk, fchunk, name_end, rules)
         before = _BEFORE_VERB.search(chunk[max(0, m.start() - 20) : m.start()])
-        if not (after or before) or len(name.split()) < 2:
+        listed = prev is not None and bool(_LIST_GAP.match(chunk[prev[0] : m.start()]))
+        if not (after or before or listed) or len(name.split()) < 2:
             continue
+        recipient = _words_re(tuple(rules.recipient_cues), r"(?<![a-z])(?:{})\s*$")
+        if not listed and recipient.search(fchunk[max(0, m.start() - 20) : m.start()]):
+            continue  # "tham mưu Sở Y tế ban hành": the Sở is advised, not tasked
         unit = canonical_unit(name, rules) or name
         if before and fold(before.group()).startswith("phoi hop"):
             role = "phoi_hop"
+        elif listed and not before and prev is not None:
+            role = prev[1]
         else:
             role = role_of(chunk[m.start() : m.start() + 120], rules)
         out.append((unit, role, start + m.start(), start + name_end))
+        prev = (name_end, role)
     return out
+
+
+def executors(text: str, start: int, end: int, rules: Rules) -> list[tuple[str, int, int]]:
+    """Units whose leaders an execution clause names ("Chánh Văn phòng UBND tỉnh, Giám đốc
+    các sở: Y tế, Tài chính; Thủ trưởng các đơn vị liên quan chịu trách nhiệm thi hành
+    Quyết định này"): (unit, start, end); "Giám đốc các sở: A, B" gives "Sở A", "Sở B"."""
+    if not rules.execution_cues:
+        return []
+    folded = fold_ocr(text[start:end])
+    cues, titles = _alts(rules.execution_cues), _alts(rules.leader_titles)
+    title_rx = re.compile(rf"(?:^|[,;:.]\s*|\s+va\s+)(?:{titles})\s+(?=\S)")
+    out: list[tuple[str, int, int]] = []
+    damaged = r"chiu\s+trach\s+nhi\S{0,12}\s*(?:\S{1,12}\s+)?(?:quyet dinh|nghi quyet|chi thi) nay"
+    for cue in re.finditer(rf"(?<![a-z])(?:{cues}|{damaged})(?![a-z])", folded):
+        breaks = list(re.finditer(r"\n[ \t]*\n", folded[: cue.start()]))
+        para = breaks[-1].end() if breaks else 0
+        found = list(title_rx.finditer(folded, para, cue.start()))
+        for t, nxt in itertools.zip_longest(found, found[1:]):
+            if t is None:
+                continue
+            a, b = t.end(), nxt.start() if nxt else cue.start()
+            piece = text[start + a : start + b]
+            piece = re.split(r"\s+và\s+các\s+(?:ông|bà|cá nhân)|\s+có tên", piece)[0]
+            piece = piece.strip(" ,;.")
+            listed = re.match(r"cac\s+(so|ban|phong|cuc|vu)\s*:\s*", fold_ocr(piece))
+            if listed:
+                head = _LIST_WORDS[listed.group(1)]
+                for item in re.finditer(r"[^,]+", piece[listed.end() :]):
+                    name = " ".join(item.group().split())
+                    if name:
+                        pos = start + a + listed.end() + item.start()
+                        out.append((f"{head} {name}", pos, pos + len(item.group())))
+            elif len(piece.split()) >= 2:
+                unit = canonical_unit(piece, rules) or " ".join(piece.split())
+                out.append((unit[:1].upper() + unit[1:], start + a, start + a + len(piece)))
+    return out
+
+
+_LIST_WORDS = {"so": "Sở", "ban": "Ban", "phong": "Phòng", "cuc": "Cục", "vu": "Vụ"}
+
+
+def display_unit(name: str) -> str:
+    """The unit as the archive writes it: "Ủy ban nhân dân tỉnh" -> "UBND tỉnh"."""
+    for long, short in (("Ủy ban nhân dân", "UBND"), ("Uỷ ban nhân dân", "UBND")):
+        name = name.replace(long, short)
+    return name.replace("Hội đồng nhân dân", "HĐND")
 
 
 _LIST_HEAD = re.compile(
@@ -371,20 +479,27 @@ def _split_unit_list(head: str, rules: Rules) -> list[str]:
     return [p.strip() for p in pieces if p.strip()]
 
 
-def _comma_name(name: str, rules: Rules) -> bool:
-    """True when a known name goes on after a comma here ("Sở Văn hóa, Thể thao ...")."""
-    head = fold(name) + ","
+def _comma_name(name: str, rules: Rules, prefix: bool = False) -> bool:
+    """True when a known name with a comma in it ("Sở Văn hóa, Thể thao và Du lịch") goes on
+    after a comma here, or (`prefix`) when `name` is a known name or a word-prefix of one."""
     names = (*rules.units, *rules.issuer_names, *rules.issuer_codes.values())
+    if prefix:
+        head = " ".join(fold(name).split())
+        return any(" ".join(fold(u).split()).startswith(head + " ") or fold(u) == head
+                   for u in names)  # fmt: skip
+    head = fold(name) + ","
     return any(fold(u).startswith(head) for u in names)
 
 
 _NAME_TAILS = {"tinh", "so", "thanh", "pho", "trung", "uong", "khu", "vuc"}
 
 
-_FUNCTION_WORDS = {"ve", "de", "thong", "qua", "cua", "voi", "trong", "tai", "theo", "va", "cac"}
+_FUNCTION_WORDS = {
+    "ve", "de", "thong", "qua", "cua", "voi", "trong", "tai", "theo", "va", "cac", "nham",
+}  # fmt: skip
 
 
-def _lower_tail(chunk: str, pos: int) -> bool:
+def _lower_tail(chunk: str, fchunk: str, pos: int, rules: Rules) -> bool:
     """Up to four lower-case words continue a unit's name when a task verb follows them
     ("Trung tâm Kiểm soát bệnh tật tỉnh chủ trì"); function words never do."""
     m = re.match(r"((?:\s+[a-zà-ỹđ]+){1,4})", chunk[pos : pos + 60])
@@ -397,12 +512,37 @@ def _lower_tail(chunk: str, pos: int) -> bool:
         end = pos + [x.end() for x in re.finditer(r"\s+\S+", m.group(1))][n - 1]
         nxt = chunk[end : end + 12]
         if (
-            _AFTER_VERB.match(chunk, end)
-            or re.match(r"\s+(?:-\s*|và\s+)?[A-ZĐÀ-Ỹ]", nxt)
+            verb_at(chunk, fchunk, end, rules)
+            or re.match(r"\s+(?:-\s*|và\s+)?[A-ZĐÀ-Ỹ]|\s+và\s+các\s", nxt)
             or re.match(r"\s*(?:[(,;.:]|$)", nxt)
         ):
             return True
     return False
+
+
+def addressee_items(text: str, pos: int) -> list[tuple[int, int]]:
+    """Spans of the addressees listed from `pos` (just after "Kính gửi:"): bulleted or
+    ';'-separated items, an item running on over line breaks (OCR keeps the printed lines,
+    blank lines between them too); the list ends after '.' or at an unbulleted paragraph."""
+    items: list[tuple[int, int]] = []
+    last = None  # last character of the previous item line: None, ';', '.', or other
+    blank = False
+    for line in re.finditer(r"(?m)^.*$", text[pos : pos + 3000]):
+        body = line.group().strip()
+        if not body:
+            blank = True
+            continue
+        s, e = pos + line.start(), pos + line.end()
+        bullet = bool(re.match(r"[-+•*]", body))
+        if last == "." or (blank and not bullet and last not in (None, ";")):
+            break
+        if last in (None, ";") or bullet or not items:
+            items.append((s, e))
+        else:
+            items[-1] = (items[-1][0], e)
+        last = body[-1] if body[-1] in ";." else "other"
+        blank = False
+    return items
 
 
 def _addressees(text: str, sections: list[Section], rules: Rules) -> list[Assignment]:
@@ -412,20 +552,20 @@ def _addressees(text: str, sections: list[Section], rules: Rules) -> list[Assign
     if not m:
         return []
     out = []
-    block_end = text.find("\n\n", m.end())
-    block_end = len(text) if block_end < 0 else block_end
-    for item in re.finditer(r"[^\n;]+", text[m.end() : block_end]):
-        name = item.group().strip(" -+•.;")
-        if not name:
-            continue
-        unit = canonical_unit(name, rules) or name
-        s = m.end() + item.start()
-        out.append(
-            Assignment(
-                unit=unit, role="thuc_hien", task="", start=s, end=m.end() + item.end(),
-                section_path=section_path(sections, s), confidence=0.6,
-            )
-        )  # fmt: skip
+    for i0, i1 in addressee_items(text, m.end()):
+        for item in re.finditer(r"[^;]+", text[i0:i1]):
+            name = " ".join(item.group().split()).strip(" -+•.;")
+            if not name:
+                continue
+            unit = canonical_unit(name, rules) or name
+            s = i0 + item.start() + len(item.group()) - len(item.group().lstrip(" \t\n-+•"))
+            out.append(
+                Assignment(
+                    unit=display_unit(unit), role="thuc_hien", task="", start=s,
+                    end=i0 + item.end(), section_path=section_path(sections, s),
+                    confidence=0.6,
+                )
+            )  # fmt: skip
     return out
 
 
@@ -465,7 +605,7 @@ def _make(
     sentence = text[s:e]
     dl = parse_deadline(sentence, issued)
     return Assignment(
-        unit=unit,
+        unit=display_unit(unit),
         role=role or role_of(sentence, rules),
         task=" ".join(sentence.split()),
         start=s,

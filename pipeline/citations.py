@@ -1,19 +1,21 @@
-"""Find references to other documents: full symbols, short forms, laws by name.
+"""Read one citation: a printed symbol with its type, date, issuer and relation.
+
+The rules (`load_rules`) and the OCR folding live here too; `shortforms` reads the whole
+document with them (`find_full`, short forms, laws by name).
 
 Symbols are matched on the current text (Đ vs D matters there); cue words (type names,
 "số", "ngày", "của", relation cues) are matched on a folded copy of the same length
 (`fold_ocr`), so the rules work on restored text and on mark-less OCR text alike.
 Printed codes damaged by OCR or typing ("Nb", "QP", "BCDDTWW", "QN") are repaired by
 general rules (Đ look-alikes, doubled letters, swapped letters) against the known codes
-in `dictionaries/`, then against the other citations of the same document.
+in `dictionaries/` (and, in `shortforms`, the other citations of the same document).
 """
 
 from __future__ import annotations
 
 import csv
-import itertools
 import re
-from collections.abc import Callable, Collection, Set
+from collections.abc import Collection, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +56,13 @@ class Rules:
     roles: dict[str, list[str]]
     assignment_headings: list[str]
     bare_units: list[str] = field(default_factory=list)
+    central_bodies: set[str] = field(default_factory=set)
+    task_verbs: list[str] = field(default_factory=list)
+    leader_titles: list[str] = field(default_factory=list)
+    execution_cues: list[str] = field(default_factory=list)
+    drop_tails: list[str] = field(default_factory=list)
+    recipient_cues: list[str] = field(default_factory=list)
+    year_types: set[str] = field(default_factory=set)
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -95,6 +104,13 @@ def load_rules(directory: Path) -> Rules:
         roles={k: list(v) for k, v in units["roles"].items()},
         assignment_headings=list(units["assignment_headings"]),
         bare_units=list(units.get("bare_units", [])),
+        central_bodies=set(issuers.get("central_party_bodies", [])),
+        task_verbs=list(units.get("task_verbs", [])),
+        leader_titles=list(units.get("leader_titles", [])),
+        execution_cues=list(units.get("execution_cues", [])),
+        drop_tails=list(units.get("drop_tails", [])),
+        recipient_cues=list(units.get("recipient_cues", [])),
+        year_types=set(types.get("year_types", [])),
     )
 
 
@@ -152,21 +168,27 @@ def best_name(
 # --------------------------------------------------------------------------- symbols
 
 _S = r"[ \t]*(?:\r?\n[ \t]*){0,2}"
-_CODE = r"[A-ZĐÐ][A-Za-zĐđÐƯư]{0,9}(?:\d{1,3})?(?!\w)"
-_SLASH = r"[ \t]*(?:/[ \t]*[\[|]?|[|\[]|(?<=\s)I(?=[A-ZĐ]{2})|(?<=\d)[Il](?=[A-ZĐ]))[ \t]*"
+_CODE_BODY = r"[A-ZĐÐ][A-Za-zĐđÐƯư]{0,9}(?:\d{1,2}[\dSOIl]?)?"
+_CODE = _CODE_BODY + r"(?!\w)"
+_SLASH = r"[ \t]*(?:/[ \t]*[\[|]?|[|\[]|(?<=\s)I(?=[A-ZĐ]{2})|(?<=\d)[IlJ](?=[A-ZĐ]))[ \t]*"
+_YEAR_SLASH = rf"(?:{_S}/{_S}|(?<=\d)[Il](?=[A-ZĐ]))"  # OCR: "/" after the year read as I/l
 SYMBOL_RE = re.compile(
-    rf"(?<![\d/.\-])(?<![^\W\d_]-)(?P<num>\d(?:\d|[OoIlSBAZG](?=\d)){{0,4}}(?:\.\d{{1,2}})?)(?:"
-    rf"(?P<party>{_S}-{_S}(?:-{_S})?(?P<ptype>{_CODE}){_S}/{_S}(?P<piss>{_CODE}))"
-    rf"|(?P<norm>{_S}/{_S}(?P<year>(?:19|20)\d\d){_S}/{_S}(?P<ntype>{_CODE})"
+    rf"(?<![\d/.\-])(?<![^\W\d_]-)(?P<num>\d(?:\d|[OoIlSBAZG](?=\d)){{0,6}}(?:\.\d{{1,2}})?)(?:"
+    rf"(?P<party>(?P<phy>{_S}-{_S}(?:-{_S})?|(?=[A-ZĐ]))"
+    rf"(?P<ptype>{_CODE_BODY}|[A-ZĐ]{{1,2}} [A-ZĐ]{{1,2}}(?=/))"
+    rf"(?:(?!\w){_S}/{_S}|(?P<psep>[Il|]))(?P<piss>{_CODE}))"
+    rf"|(?P<norm>{_S}/{_S}(?P<year>(?:19|20)\d\d){_YEAR_SLASH}(?P<ntype>{_CODE})"
     rf"(?:{_S}-{_S}(?P<niss>{_CODE})(?P<niss2>(?:-{_CODE})*))?)"
-    rf"|(?P<adm>{_SLASH}(?P<atype>{_CODE}){_S}-{_S}(?P<aiss>{_CODE})(?:-(?P<aunit>{_CODE}))?)"
+    rf"|(?P<adm>{_SLASH}(?P<atype>{_CODE}|[A-ZĐ]{{1,2}} [A-ZĐ]{{1,2}}(?=-)){_S}-{_S}"
+    rf"(?P<aiss>{_CODE})(?:-(?P<aunit>{_CODE}))?(?P<amore>(?:-{_CODE})*))"
+    rf"|(?P<merged>{_SLASH}(?P<mcode>[A-ZĐÐ][A-Za-zĐđÐ]{{3,11}})(?![\w/\-]))"
     rf")"
 )
 _DIGIT_LOOKALIKES = str.maketrans("OoIlSBAZG", "001158426")
-_LAW_TERM = re.compile(r"QH\d{1,2}")
+_LAW_TERM = re.compile(r"QH[\dSOIl]{1,2}")
 
 
-def _shape(code: str) -> str:
+def shape(code: str) -> str:
     """Code with Đ look-alikes merged and doubled letters collapsed (for fuzzy repair)."""
     s = code.upper().replace("Ð", "D").replace("Đ", "D").replace("P", "D").replace("B", "D")
     return re.sub(r"(.)\1+", r"\1", s)
@@ -180,8 +202,8 @@ def repair_code(
     if code in known or code in seen:
         return code, 1.0
     pool = list(dict.fromkeys([*known, *seen]))
-    shape = _shape(code)
-    same = [k for k in pool if _shape(k) == shape]
+    printed_shape = shape(code)
+    same = [k for k in pool if shape(k) == printed_shape]
     if same:
         return min(same, key=lambda k: Levenshtein.distance(fold(k), fold(code))), 0.9
     close = [
@@ -192,12 +214,26 @@ def repair_code(
             and sorted(k.upper()) == sorted(code.upper())
             and OSA.distance(k.upper(), code.upper()) == 1
         )
-        or (len(shape) >= 4 and Levenshtein.distance(_shape(k), shape) <= 1)
+        or (len(printed_shape) >= 4 and Levenshtein.distance(shape(k), printed_shape) <= 1)
     ]
     if len(close) == 1:
         return close[0], 0.75
     upper = code.upper() if code.isupper() or len(code) > 3 else code
     return upper, 0.6
+
+
+def split_merged(
+    code: str, types: Collection[str], issuers: Collection[str], seen: Set[str] = frozenset()
+) -> tuple[str, str, float] | None:
+    """A type code and an issuer code run together ("QDBYT" -> QĐ, BYT), when exactly one
+    split gives two known codes (each exact or a sure repair)."""
+    found = []
+    for k in range(1, len(code)):
+        t, tc = repair_code(code[:k], types, seen)
+        i, ic = repair_code(code[k:], issuers, seen)
+        if t in types and i in issuers and min(tc, ic) >= 0.9:
+            found.append((t, i, min(tc, ic) * 0.9))
+    return found[0] if len(found) == 1 else None
 
 
 @dataclass
@@ -214,24 +250,60 @@ class ParsedSymbol:
     confidence: float
 
 
+def _rejected(printed: str) -> ParsedSymbol:
+    """A match that only looked like a symbol (confidence 0: callers drop it)."""
+    return ParsedSymbol("", printed, "", "", "", "", None, 0.0)
+
+
 def parse_symbol(m: re.Match[str], rules: Rules, seen: Set[str] = frozenset()) -> ParsedSymbol:
-    """Normalise a `SYMBOL_RE` match: join broken pieces, repair codes, pick the family."""
+    """Normalise a `SYMBOL_RE` match: join broken pieces, repair codes, pick the family.
+
+    Forms read only through an OCR repair (separator lost or read as a letter) must resolve
+    to known codes; otherwise the result has confidence 0 and is not a symbol."""
     types = set(rules.type_names)
     issuers = set(rules.issuer_codes)
     num = m.group("num").translate(_DIGIT_LOOKALIKES)  # OCR: "2A6" -> "246"
     printed = re.sub(r"\s+", "", m.group(0))
+    glued = re.fullmatch(r"(\d{1,3})((?:19|20)\d\d)", num)
+    if m.group("adm") and glued and m.group("atype") in rules.year_types:
+        # OCR lost the "/" between number and year: "132014/TTLT-BYT" is 13/2014/TTLT-BYT
+        num, year = glued.group(1), int(glued.group(2))
+        i, ic = repair_code(m.group("aiss"), issuers, seen)
+        t, more = m.group("atype"), (m.group("aunit") or "") + (m.group("amore") or "")
+        sym = f"{num}/{year}/{t}-{i}" + "".join(
+            f"-{repair_code(x, issuers, seen)[0]}" for x in more.split("-") if x
+        )
+        return ParsedSymbol(sym, printed, "normative", num, t, i, year, min(ic, 0.85))
+    if len(num.split(".")[0]) >= 6:
+        return _rejected(printed)  # no document number runs to six digits
     if m.group("party"):
-        t, tc = repair_code(m.group("ptype"), types, seen)
+        t, tc = repair_code(m.group("ptype").replace(" ", ""), types, seen)
         i, ic = repair_code(m.group("piss"), issuers, seen)
+        # "-" lost, "/" read as I, or a space inside the type ("57-N Q/TW")
+        loose = m.group("psep") or not m.group("phy") or " " in m.group("ptype")
+        if loose and (t not in types or i not in issuers or min(tc, ic) < 0.9):
+            return _rejected(printed)
         return ParsedSymbol(f"{num}-{t}/{i}", printed, "party", num, t, i, None, min(tc, ic))
+    if m.group("merged"):  # "1588/QDBYT": the "-" between type and issuer lost
+        split = split_merged(m.group("mcode"), types, issuers, seen)
+        if not split:
+            return _rejected(printed)
+        t, i, conf = split
+        return ParsedSymbol(f"{num}/{t}-{i}", printed, "administrative", num, t, i, None, conf)
     if m.group("norm"):
         year = int(m.group("year"))
         raw_type = m.group("ntype")
         if _LAW_TERM.fullmatch(raw_type) and not m.group("niss"):
+            term = "QH" + raw_type[2:].translate(_DIGIT_LOOKALIKES)
             return ParsedSymbol(
-                f"{num}/{year}/{raw_type}", printed, "normative", num, "L", "QH", year, 1.0
+                f"{num}/{year}/{term}", printed, "normative", num, "L", "QH", year, 1.0
             )
         t, tc = repair_code(raw_type, rules.normative_types | types, seen)
+        split = None if m.group("niss") or tc >= 0.9 else split_merged(raw_type, types, issuers)
+        if split:  # "96/2023/NDCP"
+            t, i, conf = split
+            sym = f"{num}/{year}/{t}-{i}"
+            return ParsedSymbol(sym, printed, "normative", num, t, i, year, conf)
         i, ic = repair_code(m.group("niss") or "", issuers, seen) if m.group("niss") else ("", 1.0)
         more = "".join(
             "-" + repair_code(x, issuers, seen)[0] for x in (m.group("niss2") or "").split("-") if x
@@ -239,6 +311,10 @@ def parse_symbol(m: re.Match[str], rules: Rules, seen: Set[str] = frozenset()) -
         sym = f"{num}/{year}/{t}-{i}{more}" if i else f"{num}/{year}/{t}"
         return ParsedSymbol(sym, printed, "normative", num, t, i, year, min(tc, ic))
     raw_type, raw_iss, unit = m.group("atype"), m.group("aiss"), m.group("aunit")
+    if " " in raw_type:  # OCR split a type code: "N Q-CP"; only a known code may be rejoined
+        raw_type = raw_type.replace(" ", "")
+        if repair_code(raw_type, types, seen)[0] not in types:
+            return _rejected(printed)
     if raw_type.replace("Ð", "Đ") in issuers and raw_type not in types:
         # Công văn: <n>/<ISSUER>-<UNIT>
         sym = f"{num}/{raw_type}-{raw_iss}" + (f"-{unit}" if unit else "")
@@ -250,7 +326,7 @@ def parse_symbol(m: re.Match[str], rules: Rules, seen: Set[str] = frozenset()) -
             sym = f"{num}/{i2}-{raw_iss}" + (f"-{unit}" if unit else "")
             return ParsedSymbol(sym, printed, "administrative", num, "CV", i2, None, ic2)
     i, ic = repair_code(raw_iss, issuers, seen)
-    sym = f"{num}/{t}-{i}" + (f"-{unit}" if unit else "")
+    sym = f"{num}/{t}-{i}" + (f"-{unit}" if unit else "") + (m.group("amore") or "")
     return ParsedSymbol(sym, printed, "administrative", num, t, i, None, min(tc, ic))
 
 
@@ -261,6 +337,9 @@ _DATE_WORDS = re.compile(r"(\d{1,2})\s+th[a-z]{1,4}\s+(\d{1,2})\s*,?\s+n[a-z]{1,
 _DATE_AFTER = re.compile(r"[\s,]*(?:ban hanh\s+)?ng[a-z]{1,3}\s+")
 OF_RE = re.compile(r"[\s,]*(?:c[a-z]{0,3}a|do)\s+")
 SO_RE = re.compile(r"\s*(?:s[a-z]{0,2}|50)\s*[.:]?\s*$")
+
+
+_GARBLED_DATE = re.compile(r"[\s,]*ng[a-z]{1,3}\s+[0-9/.\-|il]{4,14}")
 
 
 def parse_date(folded: str) -> tuple[str, int] | None:
@@ -343,13 +422,20 @@ def issuer_after(text: str, folded: str, pos: int, rules: Rules) -> tuple[str, i
     return name, end
 
 
+@lru_cache(maxsize=256)
+def _cue_re(cue: str) -> re.Pattern[str]:
+    """A mark-free cue on folded text; a word-final "c" may be OCR'd as "e" ("thue hien")."""
+    body = re.sub(r"c(?= |$)", "[ce]", re.escape(cue).replace(r"\ ", " "))
+    return re.compile(r"(?:^|[^a-z])" + body.replace(" ", r"\s+") + r"(?![a-z])")
+
+
 def relation_before(folded: str, pos: int, floor: int, rules: Rules) -> str:
     """The relation cue nearest before `pos`, looking back no further than `floor`."""
     window = folded[floor:pos]
     best: tuple[int, str] | None = None
     for relation, cues in rules.relation_cues.items():
         for cue in cues:
-            for m in re.finditer(r"(?:^|[^a-z])" + re.escape(cue) + r"(?![a-z])", window):
+            for m in _cue_re(cue).finditer(window):
                 if best is None or m.start() > best[0]:
                     best = (m.start(), relation)
     return best[1] if best else rules.default_relation
@@ -361,6 +447,31 @@ def clause_start(folded: str, pos: int) -> int:
     window = folded[lo:pos]
     cuts = [m.end() for m in re.finditer(r"[;:]\s|\.\s+(?=[a-z0-9])|\n\s*\n|\n\s*[-+•]\s", window)]
     return lo + (cuts[-1] if cuts else 0)
+
+
+def _law_by_title(text: str, start: int, end: int, p: ParsedSymbol, rules: Rules) -> None:
+    """A law number one digit off a law in `law_titles.tsv` (same year and term) whose title
+    is printed next to it was misread ("31/2024/QH15 ... sửa đổi ... Luật Bảo hiểm y tế"
+    for 51/2024/QH15): take the table's number."""
+    if p.issuer_code != "QH" or any(law[1] == p.symbol for law in rules.laws):
+        return
+    near = " ".join(fold_ocr(text[max(0, start - 150) : end + 200]).split())
+    term = p.symbol.split("/", 1)[1]
+    hits = [
+        law
+        for law in rules.laws
+        if law[1].split("/", 1)[1] == term
+        and Levenshtein.distance(law[1].split("/")[0], p.number) == 1
+        and fuzz.partial_ratio(" ".join(fold(law[0].split(" ", 1)[1]).split()), near) >= 90
+    ]
+    if len(hits) == 1:
+        p.symbol, p.number, p.confidence = hits[0][1], hits[0][1].split("/")[0], 0.8
+
+
+def issuer_code_of(name: str, rules: Rules) -> str | None:
+    """The code of a body named in full ("Thủ tướng Chính phủ" -> "TTg"), when one only."""
+    codes = [c for c, body in rules.issuer_codes.items() if body == name]
+    return codes[0] if len(codes) == 1 else None
 
 
 def make_citation(
@@ -376,17 +487,33 @@ def make_citation(
     `span` places it in `text` when `m` was matched on another text (the printed input)."""
     p = parse_symbol(m, rules, seen)
     start, end = span or (m.start(), m.end())
+    if p.confidence == 0:
+        return Citation("", text[start:end], start, end, confidence=0.0, status="unresolved")
     typed = type_before(folded, start, rules)
     mention_start = typed[2] if typed else start
     code = typed[1] if typed and p.family != "normative" else p.type_code
     type_name = rules.type_names.get(code, typed[0] if typed else "")
     dated = date_after(folded, end)
     cited_date = dated[0] if dated else None
-    after = dated[1] if dated else end
+    garbled = None if dated else _GARBLED_DATE.match(folded, end)
+    after = dated[1] if dated else (garbled.end() if garbled else end)  # "ngày 06/0172022."
     issued = issuer_after(text, folded, after, rules)
     issuer = issued[0] if issued else ""
     year = p.year or (int(cited_date[:4]) if cited_date else None)
     floor = clause_start(folded, mention_start)
+    if p.family == "party" and p.issuer_code == "TU" and issuer in rules.central_bodies:
+        # "TƯ" printed without its mark reads as Tỉnh ủy: the body named after it decides
+        p.issuer_code, p.symbol = "TW", f"{p.number}-{p.type_code}/TW"
+    _law_by_title(text, start, end, p, rules)
+    named = issuer_code_of(issuer, rules)
+    if (  # an unknown code the named body explains ("TTEg" ... "của Thủ tướng Chính phủ")
+        p.confidence < 0.75
+        and named
+        and p.symbol.endswith(p.issuer_code)
+        and Levenshtein.distance(named.upper(), p.issuer_code.upper()) <= 2
+    ):
+        p.symbol = p.symbol[: -len(p.issuer_code)] + named
+        p.issuer_code, p.confidence = named, 0.75
     return Citation(
         cited_symbol=p.symbol,
         raw_text=text[start:end],
@@ -406,304 +533,6 @@ def make_citation(
         confidence=p.confidence,
         printed_symbol=p.printed,
     )
-
-
-# --------------------------------------------------------------------------- whole text
-
-
-def _unify(cites: list[Citation]) -> None:
-    """Give low-confidence variants the symbol of a sure citation with the same number/type."""
-    sure: dict[tuple[str, str, str], list[Citation]] = {}
-    for c in cites:
-        if c.confidence >= 0.9:
-            sure.setdefault((c.family, c.cited_number, c.cited_type), []).append(c)
-    for c in cites:
-        if c.confidence >= 0.9:
-            continue
-        peers = sure.get((c.family, c.cited_number, c.cited_type), [])
-        best = max(
-            peers,
-            key=lambda p: fuzz.ratio(p.cited_issuer_code, c.cited_issuer_code),
-            default=None,
-        )
-        if best and fuzz.ratio(_shape(best.cited_issuer_code), _shape(c.cited_issuer_code)) >= 60:
-            c.cited_symbol, c.cited_issuer_code, c.key = (
-                best.cited_symbol,
-                best.cited_issuer_code,
-                best.key,
-            )
-            c.cited_year = c.cited_year or best.cited_year
-            c.confidence = max(c.confidence, 0.85)
-
-
-def _inherit_relations(text: str, cites: list[Citation], rules: Rules) -> None:
-    """In a list ("Căn cứ A; B; C", a title "về A; B; C") an item that opens with its own
-    type name and no cue shares the relation of the item before it."""
-    for prev, c in itertools.pairwise(cites):
-        if c.relation != rules.default_relation or prev.relation == rules.default_relation:
-            continue
-        gap = text[prev.end : c.start]
-        if ";" not in gap or re.search(r"\.\s|\n\s*\n", gap):
-            continue
-        if len(gap.rsplit(";", 1)[1].strip()) <= 30:
-            c.relation = prev.relation
-
-
-def _flag_twins(cites: list[Citation]) -> None:
-    """A symbol printed once whose near twin (same type and issuer, number one keystroke
-    away) is cited again and again is likely a typo ("72/NQ-CP" among many "71/NQ-CP"):
-    keep it as printed but mark it ambiguous with a low confidence."""
-    counts: dict[str, int] = {}
-    for c in cites:
-        counts[c.cited_symbol] = counts.get(c.cited_symbol, 0) + 1
-    for c in cites:
-        if counts[c.cited_symbol] != 1:
-            continue
-        for other in cites:
-            same_kind = (other.cited_type, other.cited_issuer_code, other.family) == (
-                c.cited_type,
-                c.cited_issuer_code,
-                c.family,
-            )
-            near = Levenshtein.distance(other.cited_number, c.cited_number) == 1
-            if same_kind and near and counts[other.cited_symbol] >= 3:
-                c.status, c.confidence = "ambiguous", min(c.confidence, 0.5)
-                break
-
-
-def _localise(name: str, home: tuple[str, str, str] | None) -> str:
-    """Complete a local body named without its place ("UBND tỉnh") with the document's own.
-
-    `home` is (place, kind, own issuer base): "Sở Y tế" is completed only when it is the
-    document's own issuer, since another Sở may belong to any province.
-    """
-    if not home or not name:
-        return name
-    place, kind, own = home
-    if fold(place) in fold(name):
-        return name
-    if re.search(r"(?i)(tỉnh|thành phố)$", name):
-        return f"{name} {place}"
-    if name == "UBND" or name == own:
-        return f"{name} {kind} {place}"
-    return name
-
-
-def _fill_from_first(
-    cites: list[Citation], rules: Rules, home: tuple[str, str, str] | None
-) -> None:
-    """Later mentions inherit date, issuer and year from the first, fuller mention."""
-    first: dict[str, Citation] = {}
-    for c in cites:
-        f = first.setdefault(c.cited_symbol, c)
-        if f is c:
-            continue
-        if c.cited_date is None and f.cited_date:
-            c.cited_date = f.cited_date
-        if f.cited_date is None and c.cited_date:
-            f.cited_date = c.cited_date
-    for c in cites:
-        f = first[c.cited_symbol]
-        c.cited_date = c.cited_date or f.cited_date
-        if c.family == "administrative" and c.cited_year is None and c.cited_date:
-            c.cited_year = int(c.cited_date[:4])
-            c.key = document_key(c.cited_symbol, c.family, c.cited_year)
-    by_symbol: dict[str, list[Citation]] = {}
-    for c in cites:
-        by_symbol.setdefault(c.cited_symbol, []).append(c)
-    for group in by_symbol.values():
-        named = [c.cited_issuer for c in group if c.cited_issuer]
-        default = rules.issuer_codes.get(group[0].cited_issuer_code, "")
-        best = max(set(named), key=lambda n: (named.count(n), len(n))) if named else default
-        if default and fold(best) in fold(default) and best != default:
-            best = default  # "của Chính phủ" for a QĐ-TTg: the code names the body exactly
-        best = _localise(best, home)
-        for c in group:
-            c.cited_issuer = best
-        years = [c.cited_year for c in group if c.cited_year]
-        for c in group:
-            if c.cited_year is None and years and c.family == "administrative":
-                c.cited_year = years[0]
-                c.key = document_key(c.cited_symbol, c.family, c.cited_year)
-
-
-Mapper = Callable[[int, int], tuple[int, int]]
-
-
-def find_full(
-    text: str,
-    rules: Rules,
-    skip: Collection[tuple[int, int]] = (),
-    home: tuple[str, str, str] | None = None,
-    printed: tuple[str, Mapper, Mapper] | None = None,
-) -> list[Citation]:
-    """Every full-symbol citation in `text`, except matches inside `skip` spans.
-
-    With `printed` = (source text, to_source, from_source), symbols are read from the printed
-    input too: a rewriting stage may have damaged a code ("BYT" -> "BỤT"), so a symbol is
-    parsed from its printed characters, and one found only there is placed back in `text`."""
-    folded = fold_ocr(text)
-    cites = []
-    src_hits = list(SYMBOL_RE.finditer(printed[0])) if printed else []
-    used: set[int] = set()
-    for m in SYMBOL_RE.finditer(text):
-        if any(s <= m.start() < e for s, e in skip):
-            continue
-        match, span = m, (m.start(), m.end())
-        if printed:
-            s0, s1 = printed[1](m.start(), m.end())
-            for i, h in enumerate(src_hits):
-                if h.start() < s1 and s0 < h.end():
-                    t0, t1 = printed[2](h.start(), h.end())
-                    match, span = h, (min(m.start(), t0), max(m.end(), t1))
-                    used.add(i)
-                    break
-        cites.append(make_citation(text, folded, match, rules, span=span))
-    for i, h in enumerate(src_hits):
-        if printed and i not in used:
-            t0, t1 = printed[2](h.start(), h.end())
-            skipped = any(s <= t0 < e for s, e in skip)
-            overlaps = any(c.start < t1 and t0 < c.end for c in cites)
-            if t1 > t0 and not skipped and not overlaps:
-                cites.append(make_citation(text, folded, h, rules, span=(t0, t1)))
-    cites.sort(key=lambda c: c.start)
-    _unify(cites)
-    _flag_twins(cites)
-    _inherit_relations(text, cites, rules)
-    _fill_from_first(cites, rules, home)
-    return cites
-
-
-def _short_pattern(rules: Rules) -> re.Pattern[str]:
-    names = sorted(rules.name_codes, key=len, reverse=True)
-    alts = "|".join(f"(?P<n{i}>{loose_pattern(n)})" for i, n in enumerate(names))
-    return re.compile(
-        rf"(?<![a-z])(?:{alts})\s+(?:(?:so|s[a-z]{{1,2}}|50)\s*)?(?P<num>\d{{1,4}})(?![\d/\-]|\.\d|\s*[-/]\s*[a-z])"
-    )
-
-
-def find_short(text: str, rules: Rules, full: list[Citation]) -> list[Citation]:
-    """Short forms ("Nghị quyết 57", "Kế hoạch số 02", "NQ số 57") resolved to a full citation."""
-    folded = fold_ocr(text)
-    names = sorted(rules.name_codes, key=len, reverse=True)
-    taken = [(c.start, c.end) for c in full]
-    out: list[Citation] = []
-    rx = _short_pattern(rules)
-    abbr = "|".join(re.escape(a) for a in rules.text_abbreviations)
-    abbr_rx = re.compile(
-        rf"(?<!\w)(?P<abbr>{abbr})\s+(?:s\w{{0,2}}\s*)?(?P<num>\d{{1,4}})(?![\d/\-\w]|\.\d)"
-    )
-    hits: list[tuple[int, int, str, str, int]] = []
-    for m in rx.finditer(folded):
-        idx = next(int(k[1:]) for k, v in m.groupdict().items() if v and k.startswith("n"))
-        code = rules.name_codes[names[idx]]
-        hits.append((m.start(), m.end(), code, m.group("num"), m.start("num")))
-    for m in abbr_rx.finditer(text):
-        code = rules.text_abbreviations[m.group("abbr")]
-        hits.append((m.start(), m.end(), code, m.group("num"), m.start("num")))
-    for start, end, code, num, _ in sorted(hits):
-        if any(s < end + 3 and start < e for s, e in taken):
-            continue
-        if SYMBOL_RE.match(text, end + 1) or re.match(r"\s*\d", text[end : end + 3]):
-            continue
-        cands = {
-            c.cited_symbol: c
-            for c in full
-            if c.cited_number.lstrip("0") == num.lstrip("0")
-            and (c.cited_type == code or (code == "L" and c.cited_type in ("L", "QH")))
-        }
-        status = "resolved" if len(cands) == 1 else ("ambiguous" if cands else "unresolved")
-        ref = next(iter(cands.values())) if len(cands) == 1 else None
-        floor = clause_start(folded, start)
-        out.append(
-            Citation(
-                cited_symbol=ref.cited_symbol if ref else "",
-                raw_text=text[start:end],
-                start=start,
-                end=end,
-                family=ref.family if ref else "name",
-                cited_type=code,
-                cited_type_name=rules.type_names.get(code, ""),
-                cited_number=num,
-                cited_year=ref.cited_year if ref else None,
-                cited_issuer_code=ref.cited_issuer_code if ref else "",
-                cited_issuer=ref.cited_issuer if ref else "",
-                cited_date=ref.cited_date if ref else None,
-                key=ref.key if ref else "",
-                relation=relation_before(folded, start, floor, rules),
-                form="short",
-                confidence=0.9 if ref else 0.4,
-                status=status,
-                printed_symbol="",
-            )
-        )
-        taken.append((start, end))
-    return out
-
-
-def find_laws_by_name(text: str, rules: Rules, full: list[Citation]) -> list[Citation]:
-    """Laws cited by title without a number, looked up in `law_titles.tsv`."""
-    folded = fold_ocr(text)
-    out: list[Citation] = []
-    starts = sorted(c.start for c in full)
-    for m in re.finditer(r"(?<![a-z])(?:bo\s+)?l[a-z]{1,3}t(?=\s+[^\W\d_])", folded):
-        if text[m.start()].islower():
-            continue
-        rest = text[m.end() : m.end() + 160]
-        clause_end = re.search(r"[;]|\.\s", rest)
-        limit = m.end() + (clause_end.start() if clause_end else len(rest))
-        nxt = next((s for s in starts if s >= m.end()), None)
-        if nxt is not None and nxt <= limit:
-            continue  # the title of a numbered citation that follows
-        if fold_ocr(rest).lstrip().startswith(("sua doi", "so ")):
-            continue
-        titles = [t[0].split(" ", 1)[1] for t in rules.laws]
-        got = best_name(rest.lstrip(), titles, threshold=90.0)
-        pad = len(rest) - len(rest.lstrip())
-        if got:
-            title_end = m.end() + pad + got[1]
-            law = rules.laws[titles.index(got[0])]
-            amended = re.match(
-                r"\s*\(\s*s[a-z]{1,3}\s+d[a-z]{1,3}\s*\)", folded[title_end : title_end + 20]
-            )
-            if amended:
-                title_end += amended.end()
-            resolved = not amended
-            title = "Luật " + got[0] + (" (sửa đổi)" if amended else "")
-        else:
-            words = re.match(r"\s*((?:[A-ZĐÀ-Ỹ]\w*)(?:[ \t]+\w+){0,9})", rest)
-            if not words or not words.group(1)[0].isupper():
-                continue
-            cut = re.search(r"[ \t]+(?:số|của|ngày|và|về|quy định)\b", words.group(1))
-            title_end = m.end() + words.start(1) + (cut.start() if cut else len(words.group(1)))
-            title = "Luật " + " ".join(text[m.end() : title_end].split())
-            law, resolved = None, False
-        floor = clause_start(folded, m.start())
-        sym = law[1] if (law and resolved) else ""
-        out.append(
-            Citation(
-                cited_symbol="",  # not printed: the table's number goes into the key only
-                raw_text=text[m.start() : title_end],
-                start=m.start(),
-                end=title_end,
-                family="normative" if sym else "name",
-                cited_type="L",
-                cited_type_name="Luật",
-                cited_number=sym.split("/")[0] if sym else "",
-                cited_year=law[2] if (law and resolved) else None,
-                cited_issuer_code="QH" if sym else "",
-                cited_issuer="Quốc hội",
-                cited_title=title,
-                key=document_key(sym, "normative")
-                if sym
-                else document_key("", "name", title=title),
-                relation=relation_before(folded, m.start(), floor, rules),
-                form="name",
-                confidence=0.8 if sym else 0.5,
-                status="resolved" if sym else "unresolved",
-            )
-        )
-    return out
 
 
 def section_path(sections: list[Section], pos: int) -> str:

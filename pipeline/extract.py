@@ -1,9 +1,9 @@
 """Stage extract: document metadata, citations and task assignments from `doc.text`.
 
-Helpers do the reading (`header` for the document's own identity, `citations` for the
-documents it cites, `assignments` for units, roles and deadlines); this stage maps every
-span back to the original input (`doc.to_source`) and its page, and gives each citation
-its section path from the section tree (`segment` runs first).
+Helpers do the reading (`header` for the document's own identity, `citations` and
+`shortforms` for the documents it cites, `assignments` for units, roles and deadlines);
+this stage maps every span back to the original input (`doc.to_source`) and its page, and
+gives each citation its section path from the section tree (`segment` runs first).
 """
 
 from __future__ import annotations
@@ -11,18 +11,12 @@ from __future__ import annotations
 import re
 
 from pipeline.assignments import find_assignments
-from pipeline.citations import (
-    Rules,
-    find_full,
-    find_laws_by_name,
-    find_short,
-    load_rules,
-    section_path,
-)
+from pipeline.citations import Rules, load_rules, section_path
 from pipeline.header import read_meta
 from pipeline.models import Citation, Document, DocumentMeta
 from pipeline.registry import stage
 from pipeline.settings import Settings
+from pipeline.shortforms import find_full, find_laws_by_name, find_short
 
 
 def home_of(meta: DocumentMeta, rules: Rules) -> tuple[str, str, str] | None:

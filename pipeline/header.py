@@ -166,8 +166,8 @@ def read_header(text: str, rules: Rules, meta: DocumentMeta) -> tuple[int, int] 
     m = NUMBER_LINE_RE.search(folded, 0, block[1])
     if m:
         sm = SYMBOL_RE.match(text, m.end())
-        if sm:
-            p = parse_symbol(sm, rules)
+        p = parse_symbol(sm, rules) if sm else None
+        if sm and p and p.confidence > 0:
             _set(meta, text, "symbol", p.symbol, sm.start(), sm.end(), p.confidence)
             _set(meta, text, "number", p.number, sm.start(), sm.start() + len(p.number), 1.0)
             meta.type_code = p.type_code
@@ -567,6 +567,8 @@ def canonical_title(text: str, rules: Rules) -> str:
     edits: list[tuple[int, int, str]] = []
     for m in SYMBOL_RE.finditer(text):
         p = parse_symbol(m, rules)
+        if p.confidence == 0:
+            continue
         typed = type_before(folded, m.start(), rules)
         if typed:
             name = typed[0]

@@ -24,8 +24,9 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import compile_prefix_regex, compile_suffix_regex
 
-from pipeline.citations import Rules, find_full, find_laws_by_name, find_short, load_rules
+from pipeline.citations import Rules, load_rules
 from pipeline.settings import DEFAULT_DICTIONARIES
+from pipeline.shortforms import find_full, find_laws_by_name, find_short
 
 if not Span.has_extension("citation"):
     Span.set_extension("citation", default=None)

@@ -33,6 +33,8 @@ from pipeline.settings import Settings
 _ROMAN_OK = re.compile(r"X{0,3}(IX|IV|V?I{0,3})")
 _ROMAN = re.compile(r"^(?P<num>[IVXl|1L]{1,5})\s*(?:[.)]\s*|\s+(?=[A-ZĐ]))(?P<head>\S.*)$")
 _NUMBERED = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\s*(?:[.)]|-(?=\s))\s*(?P<head>\S.*)$")
+# OCR reads an item's "." as ",": only before a capitalised word ("4, Trung tâm ...")
+_NUMBERED_COMMA = re.compile(r"^(?P<num>\d{1,2}),\s+(?P<head>[A-ZĐ][^\W\d_]*\s.*)$")
 _LETTER = re.compile(r"^(?P<num>[a-zđ])\s*\)\s*(?P<head>\S.*)$")
 _BULLET = re.compile(r"^(?P<num>[-+–•*=~_])\s*(?=\S)(?P<head>.*)$")
 _ARTICLE = re.compile(r"^dieu\s+(?P<num>\d{1,3})\s*[.:]\s*(?P<head>.*)$")
@@ -91,6 +93,7 @@ def canonical_heading(head: str, rules: Rules) -> str:
 def classify(line: str, rules: Rules) -> tuple[str, int, str, str] | None:
     """(label, rank, number, heading) when a body line opens a heading, item or bullet."""
     s = line.strip().lstrip("*").strip()
+    s = re.sub(r"^[_~'‘’`]{1,3}\s?(?=\d)", "", s)  # OCR specks before an item number
     if not s:
         return None
     f = fold_ocr(s)
@@ -107,7 +110,7 @@ def classify(line: str, rules: Rules) -> tuple[str, int, str, str] | None:
     m = _ARTICLE.match(f)
     if m:
         return "article", 3, m.group("num"), " ".join(s[m.start("head") :].split())
-    m = _NUMBERED.match(s)
+    m = _NUMBERED.match(s) or _NUMBERED_COMMA.match(s)
     if m and m.group("head")[0].isalpha():
         num = m.group("num").rstrip(".")
         head = m.group("head")

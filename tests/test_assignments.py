@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.assignments import canonical_unit, find_assignments, parse_deadline, role_of
+from pipeline.assignments import (
+    addressee_items,
+    canonical_unit,
+    display_unit,
+    executors,
+    find_assignments,
+    mentioned_units,
+    parse_deadline,
+    role_of,
+)
 from pipeline.citations import load_rules
 from pipeline.models import Document, Page, SourceKind
 from pipeline.segment import build_tree, flatten
@@ -120,3 +129,136 @@ def test_find_assignments_in_a_plan() -> None:
     assert ("Trung tâm Kiểm soát bệnh tật", "phoi_hop", None, "II/1") in got
     assert ("Phòng Nghiệp vụ Y", "thuc_hien", "2025-12-15", "II/2") in got
     assert any(d == "--12-05" for _, _, d, _ in got)
+
+
+# Units named inside running sentences: (sentence, expected (unit, role) pairs in order).
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # a unit before a task verb; its lower-case tail ("tỉnh") stays in the name
+        (
+            "Trung tâm Y tế dự phòng tỉnh tăng cường kiểm tra các điểm nóng.",
+            [("Trung tâm Y tế dự phòng tỉnh", "thuc_hien")],
+        ),
+        # a "giao" cue, a lead role, then a list after "phối hợp với": each item supports
+        (
+            "Giao Phòng Quản lý hành nghề chủ trì, phối hợp với Sở Công Thương, Sở Xây dựng "
+            "và Công an tỉnh rà soát các cơ sở.",
+            [
+                ("Phòng Quản lý hành nghề", "chu_tri"),
+                ("Sở Công Thương", "phoi_hop"),
+                ("Sở Xây dựng", "phoi_hop"),
+                ("Công an tỉnh", "phoi_hop"),
+            ],
+        ),
+        # a known name with a comma inside is one unit
+        (
+            "Đề nghị Cục Quản lý Khám, chữa bệnh hướng dẫn các bệnh viện.",
+            [("Cục Quản lý Khám, chữa bệnh", "chu_tri")],
+        ),
+        # "Ủy ban nhân dân" is written UBND, as the archive does
+        (
+            "Giao Ủy ban nhân dân tỉnh chỉ đạo các địa phương.",
+            [("UBND tỉnh", "thuc_hien")],
+        ),
+        # marks lost by OCR on the head word ("Phong" for "Phòng")
+        (
+            "Phong Tài vụ khẩn trương thanh toán.",
+            [("Phong Tài vụ", "thuc_hien")],
+        ),
+        # a capitalised name is not cut at a verb-like word ("Thông tin" is part of it)
+        (
+            "Sở Thông tin và Truyền thông chủ trì việc này.",
+            [("Sở Thông tin và Truyền thông", "chu_tri")],
+        ),
+        # a provincial press body whose name holds "và" and a comma
+        (
+            "Phối hợp với Báo và Phát thanh, Truyền hình Quảng Trị đưa tin.",
+            [("Báo và Phát thanh, Truyền hình Quảng Trị", "phoi_hop")],
+        ),
+        # a general hospital named by its kind ("đa khoa") and its place
+        (
+            "Phối hợp với Bệnh viện đa khoa tỉnh xử lý ca bệnh.",
+            [("Bệnh viện đa khoa tỉnh", "phoi_hop")],
+        ),
+        # no task verb and no cue: not an assignment
+        ("Ông A là Giám đốc Sở Xây dựng.", []),
+    ],
+)
+def test_mentioned_units(sentence: str, expected: list[tuple[str, str]]) -> None:
+    got = mentioned_units(sentence, 0, len(sentence), RULES)
+    assert [(display_unit(u), r) for u, r, _, _ in got] == expected
+
+
+# Execution clauses name leaders; their units carry the document out.
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [
+        (
+            "Điều 3. Chánh Văn phòng Sở, Trưởng phòng Kế hoạch, Giám đốc các sở: Công Thương, "
+            "Xây dựng; Thủ trưởng các đơn vị có liên quan và các cá nhân có tên tại Điều 1 chịu "
+            "trách nhiệm thi hành Quyết định này.",
+            [
+                "Văn phòng Sở",
+                "Phòng Kế hoạch",
+                "Sở Công Thương",
+                "Sở Xây dựng",
+                "Các đơn vị có liên quan",
+            ],
+        ),
+        (  # line-broken, mark-less OCR text
+            "Chanh Van phong UBND huyen,\nGiam doc Trung tam Y te huyen chiu trach nhiem thi\n"
+            "hanh Quyet dinh nay.",
+            ["Van phong UBND huyen", "Trung tam Y te huyen"],
+        ),
+        (  # the cue's last words garbled by OCR: "chịu trách nhiệm ... Quyết định này"
+            "Giám đốc Sở Xây dựng chịu trách nhiệxxthhành Quyết định này.",
+            ["Sở Xây dựng"],
+        ),
+        ("Các đơn vị chịu trách nhiệm thực hiện tốt kế hoạch.", []),  # no leader named
+        ("Giám đốc Sở A chịu trách nhiệm trước Chủ tịch UBND tỉnh.", []),  # answerable to
+    ],
+)
+def test_executors(clause: str, expected: list[str]) -> None:
+    assert [u for u, _, _ in executors(clause, 0, len(clause), RULES)] == expected
+
+
+# Addressee lists after "Kính gửi:": one item per bullet or ';', items may run over lines.
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("\n- Sở A;\n- Sở B.\n\nThực hiện Công văn ...", ["- Sở A;", "- Sở B."]),
+        (
+            "\n\n- Các trường học có bếp ăn tập thể\ntrên địa bàn;\n\n- Các chợ đầu mối.\n\n"
+            "Căn cứ ...",
+            ["- Các trường học có bếp ăn tập thể\ntrên địa bàn;", "- Các chợ đầu mối."],
+        ),
+        (" Các sở, ban, ngành tỉnh.\n\nThực hiện ...", ["Các sở, ban, ngành tỉnh."]),
+        ("\n- Sở A\n- Sở B\n\nĐể triển khai ...", ["- Sở A", "- Sở B"]),
+    ],
+)
+def test_addressee_items(block: str, expected: list[str]) -> None:
+    assert [block[a:b].strip() for a, b in addressee_items(block, 0)] == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Tham mưu Sở Nông nghiệp ban hành hướng dẫn.",  # the Sở is advised
+        "Định kỳ báo cáo UBND huyện tổng hợp kết quả.",  # reported to
+        "Giới thiệu các kế hoạch của Sở Y tế nhằm cụ thể hóa chương trình.",  # no task verb
+        "- Bảo đảm cung cấp đầy đủ thông tin.",  # "Bảo đảm" is a verb, not a body
+    ],
+)
+def test_no_unit_in(sentence: str) -> None:
+    assert mentioned_units(sentence, 0, len(sentence), RULES) == []
+
+
+def test_marked_verb_is_not_its_bare_twin() -> None:
+    """ "cử" (send) ends a unit's name; "cụ thể" (bare form also "cu") does not."""
+    sent = "Các trung tâm y tế huyện cử cán bộ tham dự."
+    got = [
+        u for u, _, _, _ in mentioned_units("Giao Trung tâm Y tế huyện cử cán bộ.", 0, 36, RULES)
+    ]
+    assert got == ["Trung tâm Y tế huyện"]
+    assert canonical_unit(sent, RULES) == "Các trung tâm y tế huyện"

@@ -9,16 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.citations import (
-    find_full,
-    find_laws_by_name,
-    find_short,
-    fold_ocr,
-    load_rules,
-    parse_date,
-    repair_code,
-)
+from pipeline.citations import fold_ocr, load_rules, parse_date, repair_code
 from pipeline.settings import Settings
+from pipeline.shortforms import find_full, find_laws_by_name, find_short
 
 RULES = load_rules(Settings().dictionaries)
 
@@ -75,8 +68,47 @@ def symbols(text: str) -> list[str]:
         ("Phương án số 12/PA-UBND", ["12/PA-UBND"]),
         ("Dự án số 5/DA-SYT", ["5/DA-SYT"]),
         ("Công văn số 20-CV/BCĐ", ["20-CV/BCĐ"]),
+        # OCR: the "-" between type and issuer lost: split into two known codes
+        ("Quyet dinh so 4410/QDSYT ngay 3/3/2024", ["4410/QĐ-SYT"]),
+        ("Thong tu so 07/2019/TTBYT ngay", ["07/2019/TT-BYT"]),
+        # OCR: "/" after the year, or between party codes, read as I or l
+        ("Thông tư số 07/2019lTT-BYT", ["07/2019/TT-BYT"]),
+        ("Chi thi s6 08-CTITU cua Tinh uy", ["08-CT/TU"]),
+        # OCR: "-" lost between number and a known party type code
+        ("Chỉ thị số 08CT/TU ngày 1/2/2024", ["08-CT/TU"]),
+        # OCR: "/" between number and year lost, for types that always carry a year
+        ("Thông tư liên tịch số 52019/TTLT-BYT-BTC-BNV ngày", ["5/2019/TTLT-BYT-BTC-BNV"]),
+        ("Nghị định số 1212023/NĐ-CP", ["121/2023/NĐ-CP"]),
+        ("Công văn số 12024/BYT-KCB", ["12024/BYT-KCB"]),  # a Công văn number stays
+        ("mã hồ sơ 123456/TT-BYT", []),  # six digits: no document number
+        # OCR: "/" read as J
+        ("Tờ trình số 45JTTr-SYT ngày", ["45/TTr-SYT"]),
+        # OCR: a space inside a known type code
+        ("Nghị quyết số 03/N Q-CP ngày 9/1/2025", ["03/NQ-CP"]),
+        ("mục 3/A B-CD", []),  # not a known code once joined
+        ("Nghị quyết số 45-N Q/TW ngày 1/1/2025", ["45-NQ/TW"]),
+        ("mục 45-X Y/TW", []),
+        # an unknown issuer code explained by the body named after it
+        ("Quyết định số 06/QĐ-TTEg ngày 6/1/2022 của Thủ tướng Chính phủ", ["06/QĐ-TTg"]),
+        ("Quyết định số 06/QĐ-XYZW ngày 6/1/2022 của Thủ tướng Chính phủ", ["06/QĐ-XYZW"]),
+        ("Quyết định số 06/QĐ-TTEg ngày 06/0172022.của Thủ tướng Chính phủ", ["06/QĐ-TTg"]),
+        # a law number one digit off a law of the title table named beside it
+        (
+            "Luật số 14/2023/QH15 ngày 9/1/2023 về Khám bệnh, chữa bệnh có hiệu lực",
+            ["15/2023/QH15"],
+        ),
+        ("Luật số 14/2023/QH15 ngày 9/1/2023 về Đất đai", ["14/2023/QH15"]),  # title differs
+        # OCR: the law term's digits read as letters
+        ("Luat s6 30/2018/QHI4 ngay", ["30/2018/QH14"]),
+        ("Luat s6 30/2018/QH1A ngay", []),  # not a term: not "repaired" into one
+        # "TƯ" without its mark reads "TU"; a central Party body after it means TW
+        ("Chi thi s6 15-CT/TU ngay 1/1/2023 cua Ban Bi thu", ["15-CT/TW"]),
+        ("Chỉ thị số 15-CT/TU ngày 1/1/2023 của Ban Thường vụ Tỉnh ủy", ["15-CT/TU"]),
         # not symbols
         ("ngày 22/12/2024, giai đoạn 2020 - 2025, điện thoại 024.62827979", []),
+        # runs of capitals after a slash that do not split into two known codes
+        ("mạng 4G/LTE, mã 12/ABCDE, tỷ lệ 3/COVID", []),
+        ("văn bản 5CX/TW, 7BB/QRS", []),
         ("1- Xây dựng các tuyến bài; 3- Sản xuất", []),
         ("e-mail vpbyt@moh.gov.vn; COVID-19; y-dược", []),
         ("Covid-19-NQ/TW; COVID-19/2020", []),
@@ -125,6 +157,9 @@ def test_symbols(text: str, expected: list[str]) -> None:
         ("Thực hiện Kế hoạch số 192/KH-UBND", "relation", "thuc_hien"),
         ("Tuyên truyền Nghị quyết số 57-NQ/TW", "relation", "tuyen_truyen"),
         ("như Nghị quyết số 57-NQ/TW đã nêu", "relation", "dan_chieu"),
+        # a cue broken over a line; a word-final "c" OCR'd as "e" ("thuc" -> "thue")
+        ("Chương trình thực\nhiện Kế hoạch số 11/KH-SYT", "relation", "thuc_hien"),
+        ("Ke hoach thue hien Chi thi so 11/CT-UBND", "relation", "thuc_hien"),
         ("Nghị quyết số 57-NQ/TW", "family", "party"),
         ("Kế hoạch số 1138/KH-BYT ngày 19/8/2025", "key", "1138/KH-BYT@2025"),
         ("Nghị quyết số 57-NQ/TW ngày 22/12/2024", "key", "57-NQ/TW"),

@@ -57,8 +57,14 @@ def test_roman_of(token: str, expected: str | None) -> None:
         ("- Tuyên truyền sâu rộng", ("bullet", "-", "")),
         ("+ Quyết định số 787/QĐ-BYT", ("bullet", "+", "")),
         ("= Gop phan truyen thong", ("bullet", "-", "")),
+        # OCR: specks before an item number, "," read for "."
+        ("__2. Phòng Tài vụ", ("item", "2", "Phòng Tài vụ")),
+        ("‘3. Kinh phí", ("item", "3", "Kinh phí")),
+        ("4, Trạm Y tế xã tổ chức", ("item", "4", "Trạm Y tế xã tổ chức")),
         # not headings
         ("2025 và phương hướng năm 2026", None),
+        ("3, 4 và 5 tháng đầu năm", None),
+        ("12, các đơn vị", None),
         ("19/6/2025 của Ban Chỉ đạo", None),
         ("Tuyên truyền sâu rộng", None),
     ],

@@ -1,0 +1,335 @@
+"""Citations resolved across one document: full symbols made consistent, short forms, laws
+by name.
+
+`find_full` reads every printed symbol (through `citations.make_citation`) and makes the
+document's mentions agree: a damaged variant takes the symbol of a sure one, later mentions
+inherit date and issuer from the first, list items share a relation. Short forms ("Nghị
+quyết 57", "Kế hoạch số 02", "NQ số 57") are resolved against those full citations by type
+and number; laws cited by title ("Luật Khám bệnh, chữa bệnh") are looked up in
+`dictionaries/law_titles.tsv`. Cue words are matched on the OCR-folded text, so the rules
+work on restored text and mark-less OCR text alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Collection
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from pipeline.citations import (
+    SYMBOL_RE,
+    Rules,
+    best_name,
+    clause_start,
+    fold,
+    fold_ocr,
+    loose_pattern,
+    make_citation,
+    relation_before,
+    shape,
+)
+from pipeline.keys import document_key
+from pipeline.models import Citation
+
+# --------------------------------------------------------------------------- whole text
+
+
+def _unify(cites: list[Citation]) -> None:
+    """Give low-confidence variants the symbol of a sure citation with the same number/type."""
+    sure: dict[tuple[str, str, str], list[Citation]] = {}
+    for c in cites:
+        if c.confidence >= 0.9:
+            sure.setdefault((c.family, c.cited_number, c.cited_type), []).append(c)
+    for c in cites:
+        if c.confidence >= 0.9:
+            continue
+        peers = sure.get((c.family, c.cited_number, c.cited_type), [])
+        best = max(
+            peers,
+            key=lambda p: fuzz.ratio(p.cited_issuer_code, c.cited_issuer_code),
+            default=None,
+        )
+        if best and fuzz.ratio(shape(best.cited_issuer_code), shape(c.cited_issuer_code)) >= 60:
+            c.cited_symbol, c.cited_issuer_code, c.key = (
+                best.cited_symbol,
+                best.cited_issuer_code,
+                best.key,
+            )
+            c.cited_year = c.cited_year or best.cited_year
+            c.confidence = max(c.confidence, 0.85)
+
+
+def _inherit_relations(text: str, cites: list[Citation], rules: Rules) -> None:
+    """In a list ("Căn cứ A; B; C", a title "về A; B; C") an item that opens with its own
+    type name and no cue shares the relation of the item before it."""
+    for prev, c in itertools.pairwise(cites):
+        if c.relation != rules.default_relation or prev.relation == rules.default_relation:
+            continue
+        gap = text[prev.end : c.start]
+        if ";" not in gap or re.search(r"\.\s|\n\s*\n", gap):
+            continue
+        if len(gap.rsplit(";", 1)[1].strip()) <= 30:
+            c.relation = prev.relation
+
+
+def _flag_twins(cites: list[Citation]) -> None:
+    """A symbol printed once whose near twin (same type and issuer, number one keystroke
+    away) is cited again and again is likely a typo ("72/NQ-CP" among many "71/NQ-CP"):
+    keep it as printed but mark it ambiguous with a low confidence."""
+    counts: dict[str, int] = {}
+    for c in cites:
+        counts[c.cited_symbol] = counts.get(c.cited_symbol, 0) + 1
+    for c in cites:
+        if counts[c.cited_symbol] != 1:
+            continue
+        for other in cites:
+            same_kind = (other.cited_type, other.cited_issuer_code, other.family) == (
+                c.cited_type,
+                c.cited_issuer_code,
+                c.family,
+            )
+            near = Levenshtein.distance(other.cited_number, c.cited_number) == 1
+            if same_kind and near and counts[other.cited_symbol] >= 3:
+                c.status, c.confidence = "ambiguous", min(c.confidence, 0.5)
+                break
+
+
+def _localise(name: str, home: tuple[str, str, str] | None) -> str:
+    """Complete a local body named without its place ("UBND tỉnh") with the document's own.
+
+    `home` is (place, kind, own issuer base): "Sở Y tế" is completed only when it is the
+    document's own issuer, since another Sở may belong to any province.
+    """
+    if not home or not name:
+        return name
+    place, kind, own = home
+    if fold(place) in fold(name):
+        return name
+    if re.search(r"(?i)(tỉnh|thành phố)$", name):
+        return f"{name} {place}"
+    if name == "UBND" or name == own:
+        return f"{name} {kind} {place}"
+    return name
+
+
+def _fill_from_first(
+    cites: list[Citation], rules: Rules, home: tuple[str, str, str] | None
+) -> None:
+    """Later mentions inherit date, issuer and year from the first, fuller mention."""
+    first: dict[str, Citation] = {}
+    for c in cites:
+        f = first.setdefault(c.cited_symbol, c)
+        if f is c:
+            continue
+        if c.cited_date is None and f.cited_date:
+            c.cited_date = f.cited_date
+        if f.cited_date is None and c.cited_date:
+            f.cited_date = c.cited_date
+    for c in cites:
+        f = first[c.cited_symbol]
+        c.cited_date = c.cited_date or f.cited_date
+        if c.family == "administrative" and c.cited_year is None and c.cited_date:
+            c.cited_year = int(c.cited_date[:4])
+            c.key = document_key(c.cited_symbol, c.family, c.cited_year)
+    by_symbol: dict[str, list[Citation]] = {}
+    for c in cites:
+        by_symbol.setdefault(c.cited_symbol, []).append(c)
+    for group in by_symbol.values():
+        named = [c.cited_issuer for c in group if c.cited_issuer]
+        default = rules.issuer_codes.get(group[0].cited_issuer_code, "")
+        best = max(set(named), key=lambda n: (named.count(n), len(n))) if named else default
+        if default and fold(best) in fold(default) and best != default:
+            best = default  # "của Chính phủ" for a QĐ-TTg: the code names the body exactly
+        best = _localise(best, home)
+        for c in group:
+            c.cited_issuer = best
+        years = [c.cited_year for c in group if c.cited_year]
+        for c in group:
+            if c.cited_year is None and years and c.family == "administrative":
+                c.cited_year = years[0]
+                c.key = document_key(c.cited_symbol, c.family, c.cited_year)
+
+
+Mapper = Callable[[int, int], tuple[int, int]]
+
+
+def find_full(
+    text: str,
+    rules: Rules,
+    skip: Collection[tuple[int, int]] = (),
+    home: tuple[str, str, str] | None = None,
+    printed: tuple[str, Mapper, Mapper] | None = None,
+) -> list[Citation]:
+    """Every full-symbol citation in `text`, except matches inside `skip` spans.
+
+    With `printed` = (source text, to_source, from_source), symbols are read from the printed
+    input too: a rewriting stage may have damaged a code ("BYT" -> "BỤT"), so a symbol is
+    parsed from its printed characters, and one found only there is placed back in `text`."""
+    folded = fold_ocr(text)
+    cites = []
+    src_hits = list(SYMBOL_RE.finditer(printed[0])) if printed else []
+    used: set[int] = set()
+    for m in SYMBOL_RE.finditer(text):
+        if any(s <= m.start() < e for s, e in skip):
+            continue
+        match, span = m, (m.start(), m.end())
+        if printed:
+            s0, s1 = printed[1](m.start(), m.end())
+            for i, h in enumerate(src_hits):
+                if h.start() < s1 and s0 < h.end():
+                    t0, t1 = printed[2](h.start(), h.end())
+                    match, span = h, (min(m.start(), t0), max(m.end(), t1))
+                    used.add(i)
+                    break
+        cite = make_citation(text, folded, match, rules, span=span)
+        if cite.confidence > 0:
+            cites.append(cite)
+    for i, h in enumerate(src_hits):
+        if printed and i not in used:
+            t0, t1 = printed[2](h.start(), h.end())
+            skipped = any(s <= t0 < e for s, e in skip)
+            overlaps = any(c.start < t1 and t0 < c.end for c in cites)
+            cite = make_citation(text, folded, h, rules, span=(t0, t1))
+            if t1 > t0 and not skipped and not overlaps and cite.confidence > 0:
+                cites.append(cite)
+    cites.sort(key=lambda c: c.start)
+    _unify(cites)
+    _flag_twins(cites)
+    _inherit_relations(text, cites, rules)
+    _fill_from_first(cites, rules, home)
+    return cites
+
+
+def _short_pattern(rules: Rules) -> re.Pattern[str]:
+    names = sorted(rules.name_codes, key=len, reverse=True)
+    alts = "|".join(f"(?P<n{i}>{loose_pattern(n)})" for i, n in enumerate(names))
+    return re.compile(
+        rf"(?<![a-z])(?:{alts})\s+(?:(?:so|s[a-z]{{1,2}}|50)\s*)?(?P<num>\d{{1,4}})(?![\d/\-]|\.\d|\s*[-/]\s*[a-z])"
+    )
+
+
+def find_short(text: str, rules: Rules, full: list[Citation]) -> list[Citation]:
+    """Short forms ("Nghị quyết 57", "Kế hoạch số 02", "NQ số 57") resolved to a full citation."""
+    folded = fold_ocr(text)
+    names = sorted(rules.name_codes, key=len, reverse=True)
+    taken = [(c.start, c.end) for c in full]
+    out: list[Citation] = []
+    rx = _short_pattern(rules)
+    abbr = "|".join(re.escape(a) for a in rules.text_abbreviations)
+    abbr_rx = re.compile(
+        rf"(?<!\w)(?P<abbr>{abbr})\s+(?:s\w{{0,2}}\s*)?(?P<num>\d{{1,4}})(?![\d/\-\w]|\.\d)"
+    )
+    hits: list[tuple[int, int, str, str, int]] = []
+    for m in rx.finditer(folded):
+        idx = next(int(k[1:]) for k, v in m.groupdict().items() if v and k.startswith("n"))
+        code = rules.name_codes[names[idx]]
+        hits.append((m.start(), m.end(), code, m.group("num"), m.start("num")))
+    for m in abbr_rx.finditer(text):
+        code = rules.text_abbreviations[m.group("abbr")]
+        hits.append((m.start(), m.end(), code, m.group("num"), m.start("num")))
+    for start, end, code, num, _ in sorted(hits):
+        if any(s < end + 3 and start < e for s, e in taken):
+            continue
+        if SYMBOL_RE.match(text, end + 1) or re.match(r"\s*\d", text[end : end + 3]):
+            continue
+        cands = {
+            c.cited_symbol: c
+            for c in full
+            if c.cited_number.lstrip("0") == num.lstrip("0")
+            and (c.cited_type == code or (code == "L" and c.cited_type in ("L", "QH")))
+        }
+        status = "resolved" if len(cands) == 1 else ("ambiguous" if cands else "unresolved")
+        ref = next(iter(cands.values())) if len(cands) == 1 else None
+        floor = clause_start(folded, start)
+        out.append(
+            Citation(
+                cited_symbol=ref.cited_symbol if ref else "",
+                raw_text=text[start:end],
+                start=start,
+                end=end,
+                family=ref.family if ref else "name",
+                cited_type=code,
+                cited_type_name=rules.type_names.get(code, ""),
+                cited_number=num,
+                cited_year=ref.cited_year if ref else None,
+                cited_issuer_code=ref.cited_issuer_code if ref else "",
+                cited_issuer=ref.cited_issuer if ref else "",
+                cited_date=ref.cited_date if ref else None,
+                key=ref.key if ref else "",
+                relation=relation_before(folded, start, floor, rules),
+                form="short",
+                confidence=0.9 if ref else 0.4,
+                status=status,
+                printed_symbol="",
+            )
+        )
+        taken.append((start, end))
+    return out
+
+
+def find_laws_by_name(text: str, rules: Rules, full: list[Citation]) -> list[Citation]:
+    """Laws cited by title without a number, looked up in `law_titles.tsv`."""
+    folded = fold_ocr(text)
+    out: list[Citation] = []
+    starts = sorted(c.start for c in full)
+    for m in re.finditer(r"(?<![a-z])(?:bo\s+)?l[a-z]{1,3}t(?=\s+[^\W\d_])", folded):
+        if text[m.start()].islower():
+            continue
+        rest = text[m.end() : m.end() + 160]
+        clause_end = re.search(r"[;]|\.\s", rest)
+        limit = m.end() + (clause_end.start() if clause_end else len(rest))
+        nxt = next((s for s in starts if s >= m.end()), None)
+        if nxt is not None and nxt <= limit:
+            continue  # the title of a numbered citation that follows
+        if fold_ocr(rest).lstrip().startswith(("sua doi", "so ")):
+            continue
+        titles = [t[0].split(" ", 1)[1] for t in rules.laws]
+        got = best_name(rest.lstrip(), titles, threshold=90.0)
+        pad = len(rest) - len(rest.lstrip())
+        if got:
+            title_end = m.end() + pad + got[1]
+            law = rules.laws[titles.index(got[0])]
+            amended = re.match(
+                r"\s*\(\s*s[a-z]{1,3}\s+d[a-z]{1,3}\s*\)", folded[title_end : title_end + 20]
+            )
+            if amended:
+                title_end += amended.end()
+            resolved = not amended
+            title = "Luật " + got[0] + (" (sửa đổi)" if amended else "")
+        else:
+            words = re.match(r"\s*((?:[A-ZĐÀ-Ỹ]\w*)(?:[ \t]+\w+){0,9})", rest)
+            if not words or not words.group(1)[0].isupper():
+                continue
+            cut = re.search(r"[ \t]+(?:số|của|ngày|và|về|quy định)\b", words.group(1))
+            title_end = m.end() + words.start(1) + (cut.start() if cut else len(words.group(1)))
+            title = "Luật " + " ".join(text[m.end() : title_end].split())
+            law, resolved = None, False
+        floor = clause_start(folded, m.start())
+        sym = law[1] if (law and resolved) else ""
+        out.append(
+            Citation(
+                cited_symbol="",  # not printed: the table's number goes into the key only
+                raw_text=text[m.start() : title_end],
+                start=m.start(),
+                end=title_end,
+                family="normative" if sym else "name",
+                cited_type="L",
+                cited_type_name="Luật",
+                cited_number=sym.split("/")[0] if sym else "",
+                cited_year=law[2] if (law and resolved) else None,
+                cited_issuer_code="QH" if sym else "",
+                cited_issuer="Quốc hội",
+                cited_title=title,
+                key=document_key(sym, "normative")
+                if sym
+                else document_key("", "name", title=title),
+                relation=relation_before(folded, m.start(), floor, rules),
+                form="name",
+                confidence=0.8 if sym else 0.5,
+                status="resolved" if sym else "unresolved",
+            )
+        )
+    return out
