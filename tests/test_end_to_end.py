@@ -7,8 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
-from tests.conftest import SAMPLES
+from conftest import SAMPLES
 
 
 def _by_stem(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -35,15 +34,15 @@ def test_document_numbers_match_gold(samples_run: Path, gold: dict[str, dict[str
         assert number == expected["number"], stem
 
 
-def test_cited_symbols_precision_recall(
-    samples_run: Path, gold: dict[str, dict[str, Any]]
-) -> None:
+def test_cited_symbols_precision_recall(samples_run: Path, gold: dict[str, dict[str, Any]]) -> None:
     docs = pd.read_parquet(samples_run / "documents.parquet")
     cites = pd.read_parquet(samples_run / "citations.parquet")
     stem_of = {r.doc_id: Path(r.source_path).stem for r in docs.itertuples()}
     tp = fp = fn = 0
     for doc_id, stem in stem_of.items():
-        found = set(cites.loc[(cites.doc_id == doc_id) & (cites.cited_symbol != ""), "cited_symbol"])
+        found = set(
+            cites.loc[(cites.doc_id == doc_id) & (cites.cited_symbol != ""), "cited_symbol"]
+        )
         expected = {c["symbol"] for c in gold[stem]["citations"] if c.get("symbol")}
         tp += len(found & expected)
         fp += len(found - expected)
