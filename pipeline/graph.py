@@ -37,6 +37,7 @@ from pipeline.keys import document_key
 from pipeline.models import Citation, Document, Edge
 from pipeline.registry import stage
 from pipeline.settings import DEFAULT_DICTIONARIES, Settings
+from pipeline.store import atomic_write_parquet
 from pipeline.textutil import strip_marks
 
 UNKNOWN_LEVEL = 7
@@ -521,17 +522,6 @@ _EDGE_ORDER = ("src_key", "dst_key", "relation", "doc_id")
 PARTITION_BY = {"nodes": "level", "graph_edges": "src_level"}
 
 
-def _atomic_parquet(path: Path, table: pa.Table) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _atomic_dataset(path: Path, table: pa.Table, column: str) -> None:
     """Write a hive-partitioned dataset directory, swapped in with renames."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
@@ -577,7 +567,7 @@ def build_graph_tables(
             _atomic_dataset(dir_path, table, PARTITION_BY[name])
             file_path.unlink(missing_ok=True)
         else:
-            _atomic_parquet(file_path, table)
+            atomic_write_parquet(file_path, table)
             if dir_path.is_dir():
                 shutil.rmtree(dir_path)
     return {name: len(r) for name, r in rows.items()}

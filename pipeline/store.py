@@ -212,7 +212,11 @@ def atomic_write_json(path: Path, data: Any) -> None:
 def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
     """Write rows as one Parquet file atomically (columns missing in a row become null)."""
     columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
-    table = pa.Table.from_pydict(columns, schema=schema)
+    atomic_write_parquet(path, pa.Table.from_pydict(columns, schema=schema))
+
+
+def atomic_write_parquet(path: Path, table: pa.Table) -> None:
+    """Write a Parquet file so readers see the old or the new table, never a torn one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
