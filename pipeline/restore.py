@@ -21,7 +21,19 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.errors import ModelError
-from pipeline.lm import ABBR, BOS, EOS, NUM, SHIFT, SYM, UNK, Model, load, token_class
+from pipeline.lm import (
+    ABBR,
+    BOS,
+    EOS,
+    NUM,
+    SHIFT,
+    SYM,
+    UNK,
+    Model,
+    abbr_token,
+    load,
+    token_class,
+)
 from pipeline.models import Document, TokenChange
 from pipeline.registry import stage
 from pipeline.settings import Settings
@@ -35,6 +47,9 @@ MAX_CANDIDATES = 12
 PRUNE = 4.0  # candidates this far (log-prob) below a token's best one are dropped
 RANK_WEIGHT = 6.0  # channel cost against unigram log-probability when ranking candidates
 BEAM = 10
+CASE_WEIGHT = 0.5  # weight of the case evidence (log-probability units)
+CASE_PRIOR = 4.0  # pseudo-counts pulling a word's capital rate towards the overall one
+MARGIN = 8.0  # beam states this far (log-prob) below the best are dropped
 _URL = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _WORD = r"(?:[^\W_]|[¢&@€])+(?:[-/.](?:[^\W_]|[¢&@€])+)*"
 _ITEM = re.compile(rf"(?P<url>{_URL})|(?P<word>{_WORD})|(?P<brk>[.;:!?]+(?=\s|$)|\n[ \t]*\n)")
@@ -156,6 +171,7 @@ def detect_mode(text: str, model: Model | None = None) -> str:
 # ------------------------------------------------------------------ candidates
 
 
+@lru_cache(maxsize=100_000)
 def _is_protected(token: str, heading: bool, mode: str) -> str | None:
     """The LM class of a token that must stay as it is, else None."""
     if _ROMAN.match(token) or (mode == "ocr" and _ROMAN_OCR.match(token) and len(token) > 1):
@@ -321,11 +337,15 @@ def candidates(
 # ------------------------------------------------------------------ decoding
 
 
-def _viterbi(model: Model, slots: list[Slot]) -> list[int]:
+def _viterbi(
+    model: Model, slots: list[Slot], memo: dict[tuple[int, int, int], list[float]] | None = None
+) -> list[int]:
     """Index of the chosen candidate per slot (fixed slots have one candidate).
 
     Beam search over (previous word, word) states with the model's back-off scores
-    inlined: this loop is where restoration spends its time.
+    inlined: this loop is where restoration spends its time. States more than MARGIN
+    below the best are dropped as well as those beyond BEAM, so a narrow lattice (one
+    candidate clearly ahead) costs little.
     """
     index, tri, bi, bow1, bow2, uni = (
         model.index,
@@ -338,31 +358,65 @@ def _viterbi(model: Model, slots: list[Slot]) -> list[int]:
     bos, eos = index[BOS], index[EOS]
     beam: dict[tuple[int, int], float] = {(bos, bos): 0.0}
     pointers: list[dict[tuple[int, int], tuple[int, int]]] = []
+    tri_get, bi_get, bow1_get, bow2_get = tri.get, bi.get, bow1.get, bow2.get
+    ninf = -math.inf
+    lows: dict[tuple[int, int, int], list[float]] = {} if memo is None else memo
     for slot in slots:
         ids, costs = slot.ids, slot.costs
         nxt: dict[tuple[int, int], float] = {}
         back: dict[tuple[int, int], tuple[int, int]] = {}
-        lower: dict[int, list[float]] = {}
+        groups: dict[int, list[tuple[int, float]]] = {}
         for (a, b), s in beam.items():
-            low = lower.get(b)
+            group = groups.get(b)
+            if group is None:
+                groups[b] = [(a, s)]
+            else:
+                group.append((a, s))
+        span = range(len(ids))
+        for b, states in groups.items():
+            # bigram (back-off) score less the channel cost, per candidate; the memo is
+            # keyed by object ids, valid while the caller holds the slots
+            lkey = (b, id(ids), id(costs))
+            low = lows.get(lkey)
             if low is None:
                 bs = b << SHIFT
-                b1 = bow1.get(b, 0.0)
-                low = [bi.get(bs | c, b1 + uni[c]) for c in ids]
-                lower[b] = low
-            ab = (a << SHIFT) | b
-            abs_ = ab << SHIFT
-            b2 = bow2.get(ab, 0.0)
-            for k, c in enumerate(ids):
-                p = tri.get(abs_ | c)
-                v = s - costs[k] + (b2 + low[k] if p is None else p)
-                key = (b, c)
-                old = nxt.get(key)
-                if old is None or v > old:
-                    nxt[key] = v
-                    back[key] = (a, k)
-        if len(nxt) > BEAM:
-            keep = sorted(nxt, key=nxt.__getitem__, reverse=True)[:BEAM]
+                b1 = bow1_get(b, 0.0)
+                low = [
+                    bi_get(bs | c, b1 + uni[c]) - cost for c, cost in zip(ids, costs, strict=True)
+                ]
+                lows[lkey] = low
+            best = [ninf] * len(ids)
+            arg = [0] * len(ids)
+            unseen_s, unseen_a = ninf, -1
+            for a, s in states:
+                ab = (a << SHIFT) | b
+                b2 = bow2_get(ab)
+                if b2 is None:
+                    # a context the model never saw has no trigram: only the best such
+                    # state can win, whatever the candidate
+                    if s > unseen_s:
+                        unseen_s, unseen_a = s, a
+                    continue
+                abs_ = ab << SHIFT
+                for k in span:
+                    p = tri_get(abs_ | ids[k])
+                    v = s + (b2 + low[k] if p is None else p - costs[k])
+                    if v > best[k]:
+                        best[k] = v
+                        arg[k] = a
+            for k in span:
+                if unseen_a >= 0 and unseen_s + low[k] > best[k]:
+                    best[k] = unseen_s + low[k]
+                    arg[k] = unseen_a
+                key = (b, ids[k])
+                if best[k] > nxt.get(key, ninf):
+                    nxt[key] = best[k]
+                    back[key] = (arg[k], k)
+        if len(nxt) > 1:
+            floor = max(nxt.values()) - MARGIN
+            keep = [key for key, v in nxt.items() if v >= floor]
+            if len(keep) > BEAM:
+                keep = sorted(keep, key=nxt.__getitem__, reverse=True)[:BEAM]
             beam = {key: nxt[key] for key in keep}
         else:
             beam = nxt
@@ -378,9 +432,17 @@ def _viterbi(model: Model, slots: list[Slot]) -> list[int]:
 
 
 def _confidence(
-    model: Model, slots: list[Slot], chosen: list[int], i: int
+    model: Model,
+    slots: list[Slot],
+    chosen: list[int],
+    i: int,
+    memo: dict[tuple[object, ...], list[tuple[str, float]]] | None = None,
 ) -> list[tuple[str, float]]:
-    """Local posterior of each candidate of slot i given the chosen neighbours."""
+    """Local posterior of each candidate of slot i given the chosen neighbours.
+
+    `memo` keeps the answers within one text: the same word between the same
+    neighbours ('Sở Y tế') recurs often in a document.
+    """
     if len(slots[i].cands) == 1:
         return [(slots[i].cands[0][0], 1.0)]
     bos = model.id(BOS)
@@ -393,16 +455,45 @@ def _confidence(
         return slots[j].ids[chosen[j]]
 
     a, b, d, e = wid(i - 2), wid(i - 1), wid(i + 1), wid(i + 2)
+    has_e = i + 1 < len(slots)
+    key = (slots[i].cands, slots[i].costs, a, b, d, e, has_e)
+    if memo is not None:
+        known = memo.get(key)
+        if known is not None:
+            return known
+    tri_get, bi_get, bow1_get, bow2_get, uni = (
+        model.tri.get,
+        model.bi.get,
+        model.bow1.get,
+        model.bow2.get,
+        model.uni,
+    )
+    ab = (a << SHIFT) | b
+    abs_, b2, bs, b1 = ab << SHIFT, bow2_get(ab, 0.0), b << SHIFT, bow1_get(b, 0.0)
+    de = bi_get((d << SHIFT) | e, bow1_get(d, 0.0) + uni[e])  # log P(e | d), backed off
     scores = []
     for c, cost in zip(slots[i].ids, slots[i].costs, strict=True):
-        v = model.score(a, b, c) + model.score(b, c, d) - cost
-        if i + 1 < len(slots):
-            v += model.score(c, d, e)
+        # log P(c | a b) + log P(d | b c) + log P(e | c d), back-off inlined
+        v = tri_get(abs_ | c)
+        if v is None:
+            v = b2 + bi_get(bs | c, b1 + uni[c])
+        bc = bs | c
+        p = tri_get((bc << SHIFT) | d)
+        if p is None:
+            p = bow2_get(bc, 0.0) + bi_get((c << SHIFT) | d, bow1_get(c, 0.0) + uni[d])
+        v += p - cost
+        if has_e:
+            cd = (c << SHIFT) | d
+            p = tri_get((cd << SHIFT) | e)
+            v += bow2_get(cd, 0.0) + de if p is None else p
         scores.append(v)
     top = max(scores)
     z = sum(math.exp(v - top) for v in scores)
     post = [(w, math.exp(v - top) / z) for (w, _), v in zip(slots[i].cands, scores, strict=True)]
-    return sorted(post, key=lambda kv: -kv[1])
+    post.sort(key=lambda kv: -kv[1])
+    if memo is not None:
+        memo[key] = post
+    return post
 
 
 def apply_case(pattern: str, word: str, upper: bool) -> str:
@@ -417,11 +508,32 @@ def apply_case(pattern: str, word: str, upper: bool) -> str:
 # ------------------------------------------------------------------ the stage
 
 
+@lru_cache(maxsize=4)
+def case_table(model: Model) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
+    """Syllable -> (log P(capitalised | word), log P(lower | word)) inside a sentence,
+    smoothed towards the overall rate; and the pair for a word never seen."""
+    raw = model.meta.get("case")
+    counts: dict[str, tuple[int, int]] = raw if isinstance(raw, dict) else {}
+    caps = sum(c for c, _ in counts.values())
+    total = sum(c + n for c, n in counts.values())
+    rate = (caps + 1) / (total + 2)
+    table = {}
+    for w, (c, n) in counts.items():
+        p = (c + CASE_PRIOR * rate) / (c + n + CASE_PRIOR)
+        table[w] = (math.log(p), math.log(1 - p))
+    return table, (math.log(rate), math.log(1 - rate))
+
+
 @lru_cache(maxsize=200_000)
 def _choices(
-    low: str, mode: str, model: Model, table_path: str
+    low: str, mode: str, model: Model, table_path: str, case: int = 2
 ) -> tuple[tuple[tuple[str, float], ...], tuple[int, ...], tuple[float, ...]] | None:
-    """Candidates of a lower-case token with their model ids and weighted costs."""
+    """Candidates of a lower-case token with their model ids and weighted costs.
+
+    `case` is 1 for a capitalised word inside a sentence, 0 for a lower-case one there,
+    2 where case says nothing (sentence start, capitals): inside a sentence 'So' is
+    more likely 'Sở' and 'so' more likely 'số'.
+    """
     cands = candidates(low, mode, model, table_path)
     if not cands:
         return None
@@ -429,7 +541,25 @@ def _choices(
         # keeping a word the model does not know is allowed, at a price
         cands = (*cands, (low, KEEP_COST))
     ids = tuple(model.id(w) for w, _ in cands)
-    return cands, ids, tuple(CHANNEL_WEIGHT * c for _, c in cands)
+    costs = [CHANNEL_WEIGHT * c for _, c in cands]
+    if case != 2 and CASE_WEIGHT > 0:
+        table, unseen = case_table(model)
+        lps = [table.get(w, unseen)[1 - case] for w, _ in cands]
+        top = max(lps)
+        costs = [c + CASE_WEIGHT * (top - lp) for c, lp in zip(costs, lps, strict=True)]
+    return cands, ids, tuple(costs)
+
+
+def _case_of(text: str, start: int, tok: str) -> int:
+    """The `case` evidence of a word (see `_choices`)."""
+    if not tok[:1].isalpha() or (tok.isupper() and len(tok) > 1):
+        return 2
+    j = start - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    if j < 0 or not (text[j].isalnum() or text[j] in ",)"):
+        return 2
+    return 1 if tok[0].isupper() else 0
 
 
 def _caps_word(token: str) -> bool:
@@ -489,6 +619,8 @@ def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[
         heading = headings[bisect.bisect_right(line_starts, start) - 1] or start in runs
         label = end < len(text) and text[end] == ")" and len(tok) == 1
         fixed = NUM if label else _is_protected(tok, heading, mode)
+        if fixed == ABBR:
+            fixed = abbr_token(tok)
         if (
             fixed is None
             and mode != "ocr"
@@ -497,7 +629,7 @@ def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[
             fixed = token_class(tok)  # marked words of stripped text are evidence kept as is
         if fixed is None:
             low = restyle(tok.lower())
-            choice = _choices(low, mode, model, table_path)
+            choice = _choices(low, mode, model, table_path, _case_of(text, start, tok))
             if choice is not None:
                 cands, ids, costs = choice
                 sentences[-1].append(Slot(start, end, tok, None, cands, heading, ids, costs))
@@ -522,8 +654,11 @@ def restore_text(
     changes: list[TokenChange] = []
     if mode == "clean":
         return text, changes, builder
-    for sent in _slots_of(text, mode, model, table_path):
-        chosen = _viterbi(model, sent)
+    memo: dict[tuple[object, ...], list[tuple[str, float]]] = {}
+    lows: dict[tuple[int, int, int], list[float]] = {}
+    sentences = _slots_of(text, mode, model, table_path)
+    for sent in sentences:
+        chosen = _viterbi(model, sent, lows)
         for i, slot in enumerate(sent):
             if slot.fixed is not None:
                 continue
@@ -537,7 +672,7 @@ def restore_text(
             new = apply_case(slot.text, word, upper)
             if new == slot.text:
                 continue
-            post = _confidence(model, sent, chosen, i)
+            post = _confidence(model, sent, chosen, i, memo)
             conf = dict(post).get(word, 0.0)
             changes.append(
                 TokenChange(

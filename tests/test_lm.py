@@ -32,7 +32,8 @@ def small() -> lm.Model:
         ("57-NQ/TW", lm.SYM),
         ("2025", lm.NUM),
         ("19/8/2025", lm.SYM),
-        ("UBND", lm.ABBR),
+        ("UBND", "<a:ubnd>"),
+        ("HĐND", "<a:hdnd>"),
         ("email", lm.UNK),
         ("s6", lm.NUM),
     ],
@@ -124,3 +125,29 @@ def test_default_model_loads_fast() -> None:
     model = lm.load(path)
     assert time.perf_counter() - t0 < 1.0
     assert len(model.vocab) > 5000
+
+
+def test_rare_abbreviations_fold_into_the_class() -> None:
+    counts = lm.count_trigrams(["UBND tỉnh. UBND huyện. UBND xã. Theo XYZ huyện."])
+    words = {w for tri in counts for w in tri}
+    assert "<a:ubnd>" in words  # seen MIN_ABBR times: its own token
+    assert "<a:xyz>" not in words and lm.ABBR in words  # seen once: the class
+
+
+def test_unknown_abbreviation_id_is_the_class(small: lm.Model) -> None:
+    assert small.id("<a:qwerty>") == small.id(lm.ABBR)
+    assert small.id("không-có") == small.id(lm.UNK)
+
+
+def test_case_counts_skip_sentence_starts() -> None:
+    counts = lm.case_counts(["Sở Y tế báo cáo. Cơ sở y tế, Sở Tư pháp\nSở Nội vụ"])
+    assert counts["sở"] == (1, 1)  # after a comma: counted; at a line start: not
+    assert "cơ" not in counts
+
+
+def test_abbreviation_windows() -> None:
+    from pipeline.lm_build import abbreviated
+
+    text = "Theo quyết định của Ủy ban nhân dân tỉnh Hà Nam về việc này."
+    (out,) = abbreviated(iter([text]))
+    assert out == "định của UBND tỉnh Hà"

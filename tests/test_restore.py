@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.lm import Model
 from pipeline.lm_build import default_model_path
 from pipeline.models import Document
-from pipeline.restore import detect_mode, load_model, restore, restore_text
+from pipeline.restore import Slot, detect_mode, load_model, restore, restore_text
 from pipeline.settings import Settings
 
 if not default_model_path().exists():
@@ -21,11 +22,11 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 @pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
+def model() -> Model:
     return load_model(None)
 
 
-def fix(text: str, model, mode: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def fix(text: str, model: Model, mode: str | None = None) -> str:
     return restore_text(text, model, mode=mode)[0]
 
 
@@ -44,7 +45,7 @@ def fix(text: str, model, mode: str | None = None) -> str:  # type: ignore[no-un
         ),
     ],
 )
-def test_stripped_text(model, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_stripped_text(model: Model, text: str, expected: str) -> None:
     assert fix(text, model, "stripped") == expected
 
 
@@ -63,7 +64,7 @@ def test_stripped_text(model, text: str, expected: str) -> None:  # type: ignore
         ("Poc lap - Tu do - Hanh phuc", "Độc lập - Tự do - Hạnh phúc"),
     ],
 )
-def test_ocr_text(model, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_ocr_text(model: Model, text: str, expected: str) -> None:
     assert fix(text, model, "ocr") == expected
 
 
@@ -87,13 +88,13 @@ def test_ocr_text(model, text: str, expected: str) -> None:  # type: ignore[no-u
     ],
 )
 @pytest.mark.parametrize("mode", ["stripped", "ocr"])
-def test_protected_tokens_stay(model, token: str, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_protected_tokens_stay(model: Model, token: str, mode: str) -> None:
     text = f"Can cu {token} cua Bo Y te ve viec trien khai"
     assert token in fix(text, model, mode)
 
 
 @pytest.mark.parametrize("roman", ["I11.", "II.", "IV.", "V."])
-def test_roman_headings_in_ocr_text(model, roman: str) -> None:  # type: ignore[no-untyped-def]
+def test_roman_headings_in_ocr_text(model: Model, roman: str) -> None:
     assert fix(f"{roman} TO CHUC THUC HIEN", model, "ocr").startswith(roman)
 
 
@@ -112,7 +113,7 @@ def test_detect_mode(text: str, mode: str) -> None:
     assert detect_mode(text) == mode
 
 
-def test_stage_records_changes_and_alignment(model) -> None:  # type: ignore[no-untyped-def]
+def test_stage_records_changes_and_alignment(model: Model) -> None:
     src = "Can cu Ke hoach so 02-KH/BCDTW cua Ban Chi dao Trung uong."
     doc = Document("d", "x.txt", "0", source_text=src)
     doc = restore(doc, Settings())
@@ -127,7 +128,7 @@ def test_stage_records_changes_and_alignment(model) -> None:  # type: ignore[no-
     assert doc.to_source(i, i + 11) == (src.index("02-KH"), src.index("02-KH") + 11)
 
 
-def test_stage_off_leaves_document(model) -> None:  # type: ignore[no-untyped-def]
+def test_stage_off_leaves_document(model: Model) -> None:
     doc = Document("d", "x.txt", "0", source_text="Can cu")
     assert restore(doc, Settings(restore=False)).text == "Can cu"
 
@@ -199,3 +200,45 @@ def test_cli_restore_and_adapt(tmp_path: Path) -> None:
     result = runner.invoke(app, ["lm", "adapt", str(src), "-o", str(tmp_path / "m.pkl")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m.pkl").exists() and (tmp_path / "m.pkl.counts").exists()
+
+
+def _brute_force(model: Model, slots: list[Slot]) -> list[int] | None:
+    """Best path by trying every combination (tiny lattices only)."""
+    import itertools
+
+    from pipeline.lm import BOS, EOS
+
+    best, arg = -1e18, None
+    for combo in itertools.product(*(range(len(s.ids)) for s in slots)):
+        a, b, v = model.id(BOS), model.id(BOS), 0.0
+        for s, k in zip(slots, combo, strict=True):
+            c = s.ids[k]
+            v += model.score(a, b, c) - s.costs[k]
+            a, b = b, c
+        v += model.score(a, b, model.id(EOS))
+        if v > best:
+            best, arg = v, list(combo)
+    return arg
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tang cuong truyen thong", "So Y te bao cao", "cua UBND tinh", "de an trong diem"],
+)
+def test_beam_search_finds_the_best_path(model: Model, text: str) -> None:
+    """The pruned beam search agrees with exhaustive search on short lattices."""
+    from pipeline.restore import _slots_of, _viterbi
+
+    (slots,) = _slots_of(text, "stripped", model, "unused")
+    assert _viterbi(model, slots) == _brute_force(model, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UBND tinh chi dao", "UBND tỉnh chỉ đạo"),  # abbreviations give context
+        ("theo chi dao cua UBND tinh", "theo chỉ đạo của UBND tỉnh"),
+    ],
+)
+def test_abbreviation_context(model: Model, text: str, expected: str) -> None:
+    assert fix(text, model, mode="stripped") == expected
