@@ -20,7 +20,7 @@ system:  ## apt packages (Tesseract with Vietnamese, poppler, fonts, chromium) w
 
 LM_MODEL := dictionaries/restore/lm-default.pkl
 LM_INPUTS := pipeline/lm_build.py pipeline/lm.py pipeline/vnsyllable.py \
-	$(wildcard dictionaries/restore/*.txt dictionaries/restore/*.tsv)
+	$(wildcard dictionaries/restore/*.txt dictionaries/restore/*.tsv samples/*.txt)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
