@@ -8,6 +8,7 @@ dictionaries/restore/confusions.tsv — and a syllable trigram model (pipeline.l
 most likely sequence by Viterbi search. Document symbols, numbers, Roman numerals,
 e-mails, URLs and capital abbreviations are never turned into words. Case, punctuation,
 spacing and line breaks are kept; each changed token is recorded as a TokenChange.
+Candidate generation and the noisy channel live in pipeline.candidates.
 """
 
 from __future__ import annotations
@@ -18,46 +19,28 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-from pipeline.errors import ModelError
-from pipeline.lm import (
-    ABBR,
-    BOS,
-    EOS,
-    NUM,
-    SHIFT,
-    SYM,
-    UNK,
-    Model,
-    abbr_token,
-    load,
-    token_class,
+from pipeline.candidates import (
+    LETTERS,
+    choices,
+    is_protected,
+    load_model,
+    skeleton_index,
 )
+from pipeline.candidates import detect_mode as detect_mode
+from pipeline.lm import ABBR, BOS, EOS, NUM, SHIFT, SYM, Model, abbr_token, token_class
 from pipeline.models import Document, TokenChange
 from pipeline.registry import stage
 from pipeline.settings import Settings
 from pipeline.textutil import AlignedBuilder, skeleton
-from pipeline.vnsyllable import TONED, is_valid, parse, restyle
+from pipeline.vnsyllable import restyle
 
-CHANNEL_WEIGHT = 10.0  # log-probability units per unit of channel cost
-KEEP_COST = 2.0  # cost of keeping a token the model does not know as it is
-MARK_PENALTY = 0.3  # the OCR printed a mark but the candidate has none
-MAX_CANDIDATES = 12
-PRUNE = 4.0  # candidates this far (log-prob) below a token's best one are dropped
-RANK_WEIGHT = 6.0  # channel cost against unigram log-probability when ranking candidates
 BEAM = 10
-CASE_WEIGHT = 0.5  # weight of the case evidence (log-probability units)
-CASE_PRIOR = 4.0  # pseudo-counts pulling a word's capital rate towards the overall one
+KEEP_EACH = 1  # keep each candidate's best state beyond the beam
 MARGIN = 8.0  # beam states this far (log-prob) below the best are dropped
 _URL = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _WORD = r"(?:[^\W_]|[¢&@€])+(?:[-/.](?:[^\W_]|[¢&@€])+)*"
 _ITEM = re.compile(rf"(?P<url>{_URL})|(?P<word>{_WORD})|(?P<brk>[.;:!?]+(?=\s|$)|\n[ \t]*\n)")
-_ROMAN = re.compile(r"^(?=[IVXL])M{0,3}(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
-_ROMAN_OCR = re.compile(r"^[IVX][IVX1l]*$")
-_LETTERS = re.compile(r"[^\W\d_]")
-# Latin-1 marked vowels an OCR engine without Vietnamese data can print
-_LATIN1_MARKED = frozenset("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
 
 
 @dataclass
@@ -72,266 +55,6 @@ class Slot:
     heading: bool = False  # inside a capitals heading: restored in capitals
     ids: Sequence[int] = ()  # model ids of the candidates
     costs: Sequence[float] = ()  # their channel costs, already weighted
-
-
-# ------------------------------------------------------------------ resources
-
-
-@lru_cache(maxsize=4)
-def load_model(path: str | None) -> Model:
-    from pipeline.lm_build import default_model_path
-
-    model_path = Path(path) if path else default_model_path()
-    if not model_path.exists():
-        raise ModelError(
-            f"language model {model_path} is missing; build it with `python -m pipeline.lm_build`"
-        )
-    return load(model_path)
-
-
-@lru_cache(maxsize=4)
-def skeleton_index(model: Model) -> dict[str, list[str]]:
-    """Skeleton -> the model's syllables with that skeleton, most frequent first."""
-    index: dict[str, list[str]] = {}
-    for word in model.vocab:
-        if word.startswith("<") or not is_valid(word):
-            continue
-        index.setdefault(skeleton(word), []).append(word)
-    for words in index.values():
-        words.sort(key=lambda w: -model.uni[model.index[w]])
-    return index
-
-
-@lru_cache(maxsize=4)
-def skeleton_list(model: Model) -> list[str]:
-    return list(skeleton_index(model))
-
-
-@lru_cache(maxsize=1)
-def foreign_words() -> frozenset[str]:
-    """Common English words no syllable spells (dictionaries/restore/foreign_words.txt)."""
-    from pipeline.lm_build import FOREIGN
-
-    if not FOREIGN.exists():
-        return frozenset()
-    return frozenset(FOREIGN.read_text(encoding="utf-8").split())
-
-
-@lru_cache(maxsize=1)
-def confusions(path: str) -> dict[str, list[tuple[str, float]]]:
-    """OCR string -> [(true string, cost)] from the confusion table."""
-    table: dict[str, list[tuple[str, float]]] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        ocr, true, cost = line.split("\t")
-        table.setdefault(ocr, []).append((true, float(cost)))
-    return table
-
-
-# ------------------------------------------------------------------ detection
-
-
-def _marks_profile(words: list[str], known: dict[str, list[str]]) -> tuple[float, float, float]:
-    """(Vietnamese-only marked share, Latin-1 marked share, unknown-skeleton share) of words."""
-    if not words:
-        return 0.0, 0.0, 0.0
-    vi = lat = bad = 0
-    for w in words:
-        low = w.lower()
-        if any(c in TONED or c == "đ" for c in low if c not in _LATIN1_MARKED and ord(c) > 127):
-            vi += 1
-        elif any(c in _LATIN1_MARKED for c in w):
-            lat += 1
-        if skeleton(low) not in known:
-            bad += 1
-    n = len(words)
-    return vi / n, lat / n, bad / n
-
-
-def detect_mode(text: str, model: Model | None = None) -> str:
-    """'clean', 'stripped' or 'ocr' for a text (see module docstring).
-
-    Clean Vietnamese has a large share of words with marks only Vietnamese uses (ư, ơ, ă,
-    đ, hook, tilde, dot below); OCR without Vietnamese data prints at most Latin-1 marks
-    (é, ó...), digits inside words and skeletons no syllable has; stripped text has none.
-    """
-    known = skeleton_index(model or load_model(None))
-    words = [w for w in re.findall(r"[^\W_]+", text) if _LETTERS.search(w)]
-    words = [w for w in words if not (w.isupper() and len(w) > 1 and skeleton(w) not in known)]
-    vi, lat, bad = _marks_profile(words, known)
-    if vi >= 0.3 or (vi >= 0.15 and bad < 0.15):
-        return "clean"
-    digit_words = sum(1 for w in words if any(c.isdigit() for c in w))
-    if lat >= 0.02 or bad >= 0.06 or digit_words >= max(2, 0.01 * len(words)):
-        return "ocr"
-    return "stripped"
-
-
-# ------------------------------------------------------------------ candidates
-
-
-@lru_cache(maxsize=100_000)
-def _is_protected(token: str, heading: bool, mode: str) -> str | None:
-    """The LM class of a token that must stay as it is, else None."""
-    if _ROMAN.match(token) or (mode == "ocr" and _ROMAN_OCR.match(token) and len(token) > 1):
-        return NUM
-    if any(c in "-/." for c in token):
-        return SYM
-    letters = _LETTERS.findall(token)
-    if not letters:
-        return NUM
-    has_digit = any(c.isdigit() for c in token)
-    if has_digit and (mode != "ocr" or len(token) > 5):
-        return NUM
-    caps = "".join(letters)
-    if mode == "ocr" and token.lower() in foreign_words():
-        return UNK  # 'email', 'online', 'video' stay as printed
-    if len(caps) > 1 and caps.isupper() and heading and not _syllable_skeleton(token):
-        return ABBR  # UBND, BHXH inside a heading
-    # an all-capitals word outside a heading is an abbreviation (UBND, HIS, AI) unless
-    # OCR text shows a longer one that is a syllable ("HOI" read for "Hội")
-    if (
-        len(caps) > 1
-        and caps.isupper()
-        and not heading
-        and not (mode == "ocr" and len(caps) > 2 and _syllable_skeleton(token))
-    ):
-        return ABBR
-    return None
-
-
-def _syllable_skeleton(token: str) -> bool:
-    """Whether a token's skeleton (digits read as letters) is some syllable's skeleton."""
-    return parse(skeleton(token).translate(_DIGIT_MAP)) is not None
-
-
-MAX_EDIT = 1.6  # OCR candidates cost at most this much
-
-
-def _ocr_rules(
-    ocr: str, table: dict[str, list[tuple[str, float]]]
-) -> list[list[tuple[int, str, float]]]:
-    """Per OCR position: the table edits that start there, as (length, true, cost)."""
-    rules: list[list[tuple[int, str, float]]] = []
-    for i in range(len(ocr) + 1):
-        here: list[tuple[int, str, float]] = []
-        for k in (1, 2):
-            src = ocr[i : i + k]
-            if len(src) == k:
-                here.extend((k, t, cost) for t, cost in table.get(src, ()))
-        rules.append(here)
-    return rules
-
-
-def _edit_cost(
-    ocr: str,
-    true: str,
-    rules: list[list[tuple[int, str, float]]],
-    inserts: dict[str, float],
-) -> float:
-    """Weighted edit distance from an OCR skeleton to a syllable skeleton (capped)."""
-    n, m = len(ocr), len(true)
-    inf = 99.0
-    dist = [[inf] * (m + 1) for _ in range(n + 1)]
-    dist[0][0] = 0.0
-    for i in range(n + 1):
-        row = dist[i]
-        nxt = dist[i + 1] if i < n else None
-        here = rules[i]
-        for j in range(m + 1):
-            d = row[j]
-            if d > MAX_EDIT:
-                continue
-            if nxt is not None:
-                if j < m:
-                    step = d if ocr[i] == true[j] else d + 1.0
-                    if step < nxt[j + 1]:
-                        nxt[j + 1] = step
-                if d + 1.0 < nxt[j]:
-                    nxt[j] = d + 1.0
-            if j < m:
-                c = d + inserts.get(true[j], 1.0)
-                if c < row[j + 1]:
-                    row[j + 1] = c
-            for k, t, cost in here:
-                if true.startswith(t, j) and d + cost < dist[i + k][j + len(t)]:
-                    dist[i + k][j + len(t)] = d + cost
-    return dist[n][m]
-
-
-def _mark_cost(token_low: str, cand: str) -> float:
-    """Evidence of the marks that survived OCR: a mark seen, but none in the candidate.
-
-    Which mark survived says little (Tesseract without Vietnamese data prints é for ế,
-    ề, ệ and even ở), so only the presence of some mark counts.
-    """
-    if cand.isascii() and any(c in _LATIN1_MARKED for c in token_low):
-        return MARK_PENALTY
-    return 0.0
-
-
-_DIGIT_MAP = str.maketrans(
-    {"6": "o", "0": "o", "9": "o", "1": "l", "¢": "e", "&": "e", "€": "e", "@": "a"}
-)
-
-
-@lru_cache(maxsize=200_000)
-def candidates(
-    token_low: str, mode: str, model: Model, table_path: str
-) -> tuple[tuple[str, float], ...]:
-    """Lower-case candidate syllables of a lower-case token with their channel cost."""
-    index = skeleton_index(model)
-    skel = skeleton(token_low)
-    out: dict[str, float] = {}
-    exact = index.get(skel, [])
-    for word in exact:
-        out[word] = _mark_cost(token_low, word) if mode == "ocr" else 0.0
-    if mode == "ocr":
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
-
-        table = confusions(table_path)
-        query = skel.translate(_DIGIT_MAP)
-        # two-letter confusions (ir -> u, we -> uo) cost two plain edits: search from the
-        # query with each of them undone as well
-        queries = {query}
-        for src, targets in table.items():
-            if len(src) == 2 and src in query:
-                for t, _ in targets:
-                    queries.add(query.replace(src, t, 1))
-        names = skeleton_list(model)
-        near: set[str] = set()
-        for q in queries:
-            limit = 1 if len(q) <= 2 else 2
-            for other, _, _ in process.extract(
-                q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-            ):
-                near.add(other)
-        scored = []
-        rules = _ocr_rules(skel, table)
-        inserts = {t: c for t, c in table.get("", ())}
-        for other in sorted(near):
-            if other == skel:
-                continue
-            cost = _edit_cost(skel, other, rules, inserts)
-            if cost <= MAX_EDIT:
-                scored.append((cost, other))
-        scored.sort()
-        for cost, other in scored[:6]:
-            for word in index[other][:6]:
-                c = cost + _mark_cost(token_low, word)
-                if c < out.get(word, 99.0):
-                    out[word] = c
-    # rank by unigram log-probability less the channel cost; drop the hopeless ones
-    ranked = sorted(
-        ((model.uni[model.id(w)] - RANK_WEIGHT * c, w, c) for w, c in out.items()),
-        key=lambda t: (-t[0], t[1]),
-    )
-    if not ranked:
-        return ()
-    floor = ranked[0][0] - PRUNE
-    return tuple((w, c) for v, w, c in ranked[:MAX_CANDIDATES] if v >= floor)
 
 
 # ------------------------------------------------------------------ decoding
@@ -416,7 +139,16 @@ def _viterbi(
             floor = max(nxt.values()) - MARGIN
             keep = [key for key, v in nxt.items() if v >= floor]
             if len(keep) > BEAM:
-                keep = sorted(keep, key=nxt.__getitem__, reverse=True)[:BEAM]
+                ranked = sorted(keep, key=nxt.__getitem__, reverse=True)
+                keep = ranked[:BEAM]
+                if KEEP_EACH:
+                    # every candidate keeps its best state, so a word that only the next
+                    # word can vindicate ('thuc' read as 'thue') is still there to win
+                    seen = {key[1] for key in keep}
+                    for key in ranked[BEAM:]:
+                        if key[1] not in seen:
+                            seen.add(key[1])
+                            keep.append(key)
             beam = {key: nxt[key] for key in keep}
         else:
             beam = nxt
@@ -436,15 +168,17 @@ def _confidence(
     slots: list[Slot],
     chosen: list[int],
     i: int,
-    memo: dict[tuple[object, ...], list[tuple[str, float]]] | None = None,
+    memo: dict[tuple[object, ...], list[float]] | None = None,
 ) -> list[tuple[str, float]]:
     """Local posterior of each candidate of slot i given the chosen neighbours.
 
-    `memo` keeps the answers within one text: the same word between the same
-    neighbours ('Sở Y tế') recurs often in a document.
+    The score of candidate c is log P(c | a b) + log P(d | b c) + log P(e | c d) less
+    its cost; `memo` keeps each of the three terms per candidate set within one text,
+    keyed by the two neighbours it needs, since the same pairs recur ('Sở Y tế').
     """
-    if len(slots[i].cands) == 1:
-        return [(slots[i].cands[0][0], 1.0)]
+    slot = slots[i]
+    if len(slot.cands) == 1:
+        return [(slot.cands[0][0], 1.0)]
     bos = model.id(BOS)
 
     def wid(j: int) -> int:
@@ -456,11 +190,7 @@ def _confidence(
 
     a, b, d, e = wid(i - 2), wid(i - 1), wid(i + 1), wid(i + 2)
     has_e = i + 1 < len(slots)
-    key = (slots[i].cands, slots[i].costs, a, b, d, e, has_e)
-    if memo is not None:
-        known = memo.get(key)
-        if known is not None:
-            return known
+    memo = {} if memo is None else memo
     tri_get, bi_get, bow1_get, bow2_get, uni = (
         model.tri.get,
         model.bi.get,
@@ -468,31 +198,55 @@ def _confidence(
         model.bow2.get,
         model.uni,
     )
-    ab = (a << SHIFT) | b
-    abs_, b2, bs, b1 = ab << SHIFT, bow2_get(ab, 0.0), b << SHIFT, bow1_get(b, 0.0)
-    de = bi_get((d << SHIFT) | e, bow1_get(d, 0.0) + uni[e])  # log P(e | d), backed off
+    # keyed by the object id of the candidate ids, valid while the caller holds the slots
+    ids = slot.ids
+    sid = id(ids)
+    key1 = (sid, 1, a, b)
+    first = memo.get(key1)
+    if first is None:
+        ab = (a << SHIFT) | b
+        abs_, b2, bs, b1 = ab << SHIFT, bow2_get(ab, 0.0), b << SHIFT, bow1_get(b, 0.0)
+        first = []
+        for c in ids:  # log P(c | a b)
+            v = tri_get(abs_ | c)
+            first.append(b2 + bi_get(bs | c, b1 + uni[c]) if v is None else v)
+        memo[key1] = first
+    key2 = (sid, 2, b, d)
+    second = memo.get(key2)
+    if second is None:
+        bs = b << SHIFT
+        second = []
+        for c in ids:  # log P(d | b c)
+            bc = bs | c
+            p = tri_get((bc << SHIFT) | d)
+            if p is None:
+                p = bow2_get(bc, 0.0) + bi_get((c << SHIFT) | d, bow1_get(c, 0.0) + uni[d])
+            second.append(p)
+        memo[key2] = second
+    third: list[float] | None = None
+    if has_e:
+        key3 = (sid, 3, d, e)
+        third = memo.get(key3)
+        if third is None:
+            de = bi_get((d << SHIFT) | e, bow1_get(d, 0.0) + uni[e])  # log P(e | d)
+            third = []
+            for c in ids:  # log P(e | c d)
+                cd = (c << SHIFT) | d
+                p = tri_get((cd << SHIFT) | e)
+                third.append(bow2_get(cd, 0.0) + de if p is None else p)
+            memo[key3] = third
     scores = []
-    for c, cost in zip(slots[i].ids, slots[i].costs, strict=True):
-        # log P(c | a b) + log P(d | b c) + log P(e | c d), back-off inlined
-        v = tri_get(abs_ | c)
-        if v is None:
-            v = b2 + bi_get(bs | c, b1 + uni[c])
-        bc = bs | c
-        p = tri_get((bc << SHIFT) | d)
-        if p is None:
-            p = bow2_get(bc, 0.0) + bi_get((c << SHIFT) | d, bow1_get(c, 0.0) + uni[d])
-        v += p - cost
-        if has_e:
-            cd = (c << SHIFT) | d
-            p = tri_get((cd << SHIFT) | e)
-            v += bow2_get(cd, 0.0) + de if p is None else p
+    for k, cost in enumerate(slot.costs):
+        v = first[k]
+        v += second[k] - cost
+        if third is not None:
+            v += third[k]
         scores.append(v)
     top = max(scores)
-    z = sum(math.exp(v - top) for v in scores)
-    post = [(w, math.exp(v - top) / z) for (w, _), v in zip(slots[i].cands, scores, strict=True)]
+    exps = [math.exp(v - top) for v in scores]
+    z = sum(exps)
+    post = [(w, x / z) for (w, _), x in zip(slot.cands, exps, strict=True)]
     post.sort(key=lambda kv: -kv[1])
-    if memo is not None:
-        memo[key] = post
     return post
 
 
@@ -508,50 +262,8 @@ def apply_case(pattern: str, word: str, upper: bool) -> str:
 # ------------------------------------------------------------------ the stage
 
 
-@lru_cache(maxsize=4)
-def case_table(model: Model) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
-    """Syllable -> (log P(capitalised | word), log P(lower | word)) inside a sentence,
-    smoothed towards the overall rate; and the pair for a word never seen."""
-    raw = model.meta.get("case")
-    counts: dict[str, tuple[int, int]] = raw if isinstance(raw, dict) else {}
-    caps = sum(c for c, _ in counts.values())
-    total = sum(c + n for c, n in counts.values())
-    rate = (caps + 1) / (total + 2)
-    table = {}
-    for w, (c, n) in counts.items():
-        p = (c + CASE_PRIOR * rate) / (c + n + CASE_PRIOR)
-        table[w] = (math.log(p), math.log(1 - p))
-    return table, (math.log(rate), math.log(1 - rate))
-
-
-@lru_cache(maxsize=200_000)
-def _choices(
-    low: str, mode: str, model: Model, table_path: str, case: int = 2
-) -> tuple[tuple[tuple[str, float], ...], tuple[int, ...], tuple[float, ...]] | None:
-    """Candidates of a lower-case token with their model ids and weighted costs.
-
-    `case` is 1 for a capitalised word inside a sentence, 0 for a lower-case one there,
-    2 where case says nothing (sentence start, capitals): inside a sentence 'So' is
-    more likely 'Sở' and 'so' more likely 'số'.
-    """
-    cands = candidates(low, mode, model, table_path)
-    if not cands:
-        return None
-    if all(w != low for w, _ in cands):
-        # keeping a word the model does not know is allowed, at a price
-        cands = (*cands, (low, KEEP_COST))
-    ids = tuple(model.id(w) for w, _ in cands)
-    costs = [CHANNEL_WEIGHT * c for _, c in cands]
-    if case != 2 and CASE_WEIGHT > 0:
-        table, unseen = case_table(model)
-        lps = [table.get(w, unseen)[1 - case] for w, _ in cands]
-        top = max(lps)
-        costs = [c + CASE_WEIGHT * (top - lp) for c, lp in zip(costs, lps, strict=True)]
-    return cands, ids, tuple(costs)
-
-
 def _case_of(text: str, start: int, tok: str) -> int:
-    """The `case` evidence of a word (see `_choices`)."""
+    """The `case` evidence of a word (see `choices`)."""
     if not tok[:1].isalpha() or (tok.isupper() and len(tok) > 1):
         return 2
     j = start - 1
@@ -562,9 +274,19 @@ def _case_of(text: str, start: int, tok: str) -> int:
     return 1 if tok[0].isupper() else 0
 
 
+@lru_cache(maxsize=100_000)
+def _upper(token: str, heading: bool) -> bool:
+    """Whether a word is restored in capitals: written so, or a capital word of a heading."""
+    letters = "".join(LETTERS.findall(token))
+    return (letters.isupper() and len(letters) > 1) or (
+        heading and (_caps_word(token) or letters.isupper())
+    )
+
+
+@lru_cache(maxsize=100_000)
 def _caps_word(token: str) -> bool:
     """A word written in capitals (OCR may lower a letter or two: 'PiCH')."""
-    letters = _LETTERS.findall(token)
+    letters = LETTERS.findall(token)
     return len(letters) > 1 and sum(c.isupper() for c in letters) * 4 >= len(letters) * 3
 
 
@@ -597,6 +319,30 @@ def _caps_runs(matches: list[re.Match[str]], text: str, known: dict[str, list[st
     return runs
 
 
+_Content = tuple[str | None, Sequence[tuple[str, float]], Sequence[int], Sequence[float]]
+
+
+def _slot_content(
+    tok: str, heading: bool, label: bool, case: int, mode: str, model: Model, table_path: str
+) -> _Content:
+    """(fixed LM token or None, candidates, their ids, their costs) of one word."""
+    fixed = NUM if label else is_protected(tok, heading, mode)
+    if fixed == ABBR:
+        fixed = abbr_token(tok)
+    if (
+        fixed is None
+        and mode != "ocr"
+        and (any(ord(c) > 127 for c in tok) or not LETTERS.search(tok))
+    ):
+        fixed = token_class(tok)  # marked words of stripped text are evidence kept as is
+    if fixed is None:
+        choice = choices(restyle(tok.lower()), mode, model, table_path, case)
+        if choice is not None:
+            return (None, *choice)
+        fixed = token_class(tok)
+    return fixed, [(fixed, 0.0)], (model.id(fixed),), (0.0,)
+
+
 def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[Slot]]:
     """Sentences of slots, with candidates filled in."""
     sentences: list[list[Slot]] = [[]]
@@ -604,6 +350,9 @@ def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[
     line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
     matches = list(_ITEM.finditer(text))
     runs = _caps_runs(matches, text, skeleton_index(model))
+    # the same token in the same setting gets the same (shared) candidate objects, which
+    # also lets the decoder's memo, keyed by object ids, hit
+    seen: dict[tuple[str, bool, bool, int], _Content] = {}
     for m in matches:
         if m.lastgroup == "brk":
             if sentences[-1]:
@@ -618,26 +367,13 @@ def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[
             continue
         heading = headings[bisect.bisect_right(line_starts, start) - 1] or start in runs
         label = end < len(text) and text[end] == ")" and len(tok) == 1
-        fixed = NUM if label else _is_protected(tok, heading, mode)
-        if fixed == ABBR:
-            fixed = abbr_token(tok)
-        if (
-            fixed is None
-            and mode != "ocr"
-            and (any(ord(c) > 127 for c in tok) or not _LETTERS.search(tok))
-        ):
-            fixed = token_class(tok)  # marked words of stripped text are evidence kept as is
-        if fixed is None:
-            low = restyle(tok.lower())
-            choice = _choices(low, mode, model, table_path, _case_of(text, start, tok))
-            if choice is not None:
-                cands, ids, costs = choice
-                sentences[-1].append(Slot(start, end, tok, None, cands, heading, ids, costs))
-                continue
-            fixed = token_class(tok)
-        sentences[-1].append(
-            Slot(start, end, tok, fixed, [(fixed, 0.0)], heading, (model.id(fixed),), (0.0,))
-        )
+        case = _case_of(text, start, tok)
+        key = (tok, heading, label, case)
+        made = seen.get(key)
+        if made is None:
+            made = seen[key] = _slot_content(tok, heading, label, case, mode, model, table_path)
+        fixed, cands, ids, costs = made
+        sentences[-1].append(Slot(start, end, tok, fixed, cands, heading, ids, costs))
     return [s for s in sentences if s]
 
 
@@ -654,7 +390,7 @@ def restore_text(
     changes: list[TokenChange] = []
     if mode == "clean":
         return text, changes, builder
-    memo: dict[tuple[object, ...], list[tuple[str, float]]] = {}
+    memo: dict[tuple[object, ...], list[float]] = {}
     lows: dict[tuple[int, int, int], list[float]] = {}
     sentences = _slots_of(text, mode, model, table_path)
     for sent in sentences:
@@ -665,10 +401,7 @@ def restore_text(
             word = slot.cands[chosen[i]][0]
             if word == slot.text.lower() or word.startswith("<"):
                 continue
-            letters = "".join(_LETTERS.findall(slot.text))
-            upper = (letters.isupper() and len(letters) > 1) or (
-                slot.heading and (_caps_word(slot.text) or letters.isupper())
-            )
+            upper = _upper(slot.text, slot.heading)
             new = apply_case(slot.text, word, upper)
             if new == slot.text:
                 continue
@@ -680,7 +413,7 @@ def restore_text(
                     slot.end,
                     slot.text,
                     new,
-                    [apply_case(slot.text, w, upper) for w, _ in post if w != word][:4],
+                    [apply_case(slot.text, w, upper) for w, _ in post[:5] if w != word][:4],
                     round(conf, 4),
                     conf < low_confidence,
                 )

@@ -14,6 +14,7 @@ from pipeline.lm_build import default_model_path
 from pipeline.models import Document
 from pipeline.restore import Slot, detect_mode, load_model, restore, restore_text
 from pipeline.settings import Settings
+from pipeline.textutil import skeleton
 
 if not default_model_path().exists():
     pytest.skip("default model not built (python -m pipeline.lm_build)", allow_module_level=True)
@@ -242,3 +243,44 @@ def test_beam_search_finds_the_best_path(model: Model, text: str) -> None:
 )
 def test_abbreviation_context(model: Model, text: str, expected: str) -> None:
     assert fix(text, model, mode="stripped") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "read_as", "meant"),
+    [
+        # a word the OCR misread into another valid syllable (c read as e, o as e) is still
+        # offered its confusions; context decides, both ways
+        ("Nghien cuu khoa hoe va cong nghe", "hoe", "khoa học"),
+        ("Cong viec duoc lam lien tue trong nam", "tue", "liên tục"),
+        ("Theo doi thue hién", "thue", "thực hiện"),
+        ("Kiem tra viec thue hién", "thue", "thực hiện"),
+        ("Cac don vi nop thue day du", "thue", "nộp thuế"),
+        ("Hop dong thue nha o", "thue", "thuê nhà"),
+    ],
+)
+def test_ocr_confusions_of_valid_syllables(
+    model: Model, text: str, read_as: str, meant: str
+) -> None:
+    """In OCR text, a token whose skeleton is itself a syllable keeps its channel
+    candidates (cost from the confusion table), and every candidate survives the beam
+    for one more word, so the model can prefer the confusion when context asks for it."""
+    from pipeline.candidates import candidates
+    from pipeline.settings import DEFAULT_DICTIONARIES
+
+    table = str(DEFAULT_DICTIONARIES / "restore" / "confusions.tsv")
+    words = {w for w, _ in candidates(read_as, "ocr", model, table)}
+    assert any(skeleton(w) != read_as for w in words)  # channel candidates offered
+    assert meant in fix(text, model, "ocr")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a capitalised syllable inside a sentence leans towards the forms that are
+        # capitalised in running text (names), not the commonest lower-case word
+        ("Giam doc Tran Van Lam ky", "Trần Văn Lâm"),
+        ("Ong Nguyen Van Lam phat bieu", "Nguyễn Văn Lâm"),
+    ],
+)
+def test_capitalised_names_prior(model: Model, text: str, expected: str) -> None:
+    assert expected in fix(text, model, "stripped")

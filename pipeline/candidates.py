@@ -1,0 +1,336 @@
+"""Candidates for restoration: which syllables a token may stand for, at what cost.
+
+Resources (the model, its skeleton index, the OCR confusion table), the detection of
+whether a text lacks its marks, protected tokens, and the candidate sets: the syllables
+with the token's skeleton, plus, for OCR text, those reachable through the noisy
+channel of dictionaries/restore/confusions.tsv. Split from pipeline.restore, which
+decodes the lattice these candidates make.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.errors import ModelError
+from pipeline.lm import ABBR, NUM, SYM, UNK, Model, load
+from pipeline.textutil import skeleton
+from pipeline.vnsyllable import TONED, is_valid, parse
+
+CHANNEL_WEIGHT = 10.0  # log-probability units per unit of channel cost
+KEEP_COST = 2.0  # cost of keeping a token the model does not know as it is
+MARK_PENALTY = 0.3  # the OCR printed a mark but the candidate has none
+MAX_CANDIDATES = 12
+PRUNE = 4.0  # candidates this far (log-prob) below a token's best one are dropped
+RANK_WEIGHT = 6.0  # channel cost against unigram log-probability when ranking candidates
+CASE_WEIGHT = 1.0  # weight of the case evidence (log-probability units)
+CASE_PRIOR = 4.0  # pseudo-counts pulling a word's capital rate towards the overall one
+_ROMAN = re.compile(r"^(?=[IVXL])M{0,3}(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
+_ROMAN_OCR = re.compile(r"^[IVX][IVX1l]*$")
+LETTERS = re.compile(r"[^\W\d_]")
+# Latin-1 marked vowels an OCR engine without Vietnamese data can print
+_LATIN1_MARKED = frozenset("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
+
+
+# ------------------------------------------------------------------ resources
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str | None) -> Model:
+    from pipeline.lm_build import default_model_path
+
+    model_path = Path(path) if path else default_model_path()
+    if not model_path.exists():
+        raise ModelError(
+            f"language model {model_path} is missing; build it with `python -m pipeline.lm_build`"
+        )
+    return load(model_path)
+
+
+@lru_cache(maxsize=4)
+def skeleton_index(model: Model) -> dict[str, list[str]]:
+    """Skeleton -> the model's syllables with that skeleton, most frequent first."""
+    index: dict[str, list[str]] = {}
+    for word in model.vocab:
+        if word.startswith("<") or not is_valid(word):
+            continue
+        index.setdefault(skeleton(word), []).append(word)
+    for words in index.values():
+        words.sort(key=lambda w: -model.uni[model.index[w]])
+    return index
+
+
+@lru_cache(maxsize=4)
+def skeleton_list(model: Model) -> list[str]:
+    return list(skeleton_index(model))
+
+
+@lru_cache(maxsize=1)
+def foreign_words() -> frozenset[str]:
+    """Common English words no syllable spells (dictionaries/restore/foreign_words.txt)."""
+    from pipeline.lm_build import FOREIGN
+
+    if not FOREIGN.exists():
+        return frozenset()
+    return frozenset(FOREIGN.read_text(encoding="utf-8").split())
+
+
+@lru_cache(maxsize=1)
+def confusions(path: str) -> dict[str, list[tuple[str, float]]]:
+    """OCR string -> [(true string, cost)] from the confusion table."""
+    table: dict[str, list[tuple[str, float]]] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        ocr, true, cost = line.split("\t")
+        table.setdefault(ocr, []).append((true, float(cost)))
+    return table
+
+
+# ------------------------------------------------------------------ detection
+
+
+def _marks_profile(words: list[str], known: dict[str, list[str]]) -> tuple[float, float, float]:
+    """(Vietnamese-only marked share, Latin-1 marked share, unknown-skeleton share) of words."""
+    if not words:
+        return 0.0, 0.0, 0.0
+    vi = lat = bad = 0
+    for w in words:
+        low = w.lower()
+        if any(c in TONED or c == "đ" for c in low if c not in _LATIN1_MARKED and ord(c) > 127):
+            vi += 1
+        elif any(c in _LATIN1_MARKED for c in w):
+            lat += 1
+        if skeleton(low) not in known:
+            bad += 1
+    n = len(words)
+    return vi / n, lat / n, bad / n
+
+
+def detect_mode(text: str, model: Model | None = None) -> str:
+    """'clean', 'stripped' or 'ocr' for a text (see module docstring).
+
+    Clean Vietnamese has a large share of words with marks only Vietnamese uses (ư, ơ, ă,
+    đ, hook, tilde, dot below); OCR without Vietnamese data prints at most Latin-1 marks
+    (é, ó...), digits inside words and skeletons no syllable has; stripped text has none.
+    """
+    known = skeleton_index(model or load_model(None))
+    words = [w for w in re.findall(r"[^\W_]+", text) if LETTERS.search(w)]
+    words = [w for w in words if not (w.isupper() and len(w) > 1 and skeleton(w) not in known)]
+    vi, lat, bad = _marks_profile(words, known)
+    if vi >= 0.3 or (vi >= 0.15 and bad < 0.15):
+        return "clean"
+    digit_words = sum(1 for w in words if any(c.isdigit() for c in w))
+    if lat >= 0.02 or bad >= 0.06 or digit_words >= max(2, 0.01 * len(words)):
+        return "ocr"
+    return "stripped"
+
+
+# ------------------------------------------------------------------ candidates
+
+
+@lru_cache(maxsize=100_000)
+def is_protected(token: str, heading: bool, mode: str) -> str | None:
+    """The LM class of a token that must stay as it is, else None."""
+    if _ROMAN.match(token) or (mode == "ocr" and _ROMAN_OCR.match(token) and len(token) > 1):
+        return NUM
+    if any(c in "-/." for c in token):
+        return SYM
+    letters = LETTERS.findall(token)
+    if not letters:
+        return NUM
+    has_digit = any(c.isdigit() for c in token)
+    if has_digit and (mode != "ocr" or len(token) > 5):
+        return NUM
+    caps = "".join(letters)
+    if mode == "ocr" and token.lower() in foreign_words():
+        return UNK  # 'email', 'online', 'video' stay as printed
+    if len(caps) > 1 and caps.isupper() and heading and not _syllable_skeleton(token):
+        return ABBR  # UBND, BHXH inside a heading
+    # an all-capitals word outside a heading is an abbreviation (UBND, HIS, AI) unless
+    # OCR text shows a longer one that is a syllable ("HOI" read for "Hội")
+    if (
+        len(caps) > 1
+        and caps.isupper()
+        and not heading
+        and not (mode == "ocr" and len(caps) > 2 and _syllable_skeleton(token))
+    ):
+        return ABBR
+    return None
+
+
+def _syllable_skeleton(token: str) -> bool:
+    """Whether a token's skeleton (digits read as letters) is some syllable's skeleton."""
+    return parse(skeleton(token).translate(_DIGIT_MAP)) is not None
+
+
+MAX_EDIT = 1.6  # OCR candidates cost at most this much
+
+
+def _ocr_rules(
+    ocr: str, table: dict[str, list[tuple[str, float]]]
+) -> list[list[tuple[int, str, float]]]:
+    """Per OCR position: the table edits that start there, as (length, true, cost)."""
+    rules: list[list[tuple[int, str, float]]] = []
+    for i in range(len(ocr) + 1):
+        here: list[tuple[int, str, float]] = []
+        for k in (1, 2):
+            src = ocr[i : i + k]
+            if len(src) == k:
+                here.extend((k, t, cost) for t, cost in table.get(src, ()))
+        rules.append(here)
+    return rules
+
+
+def _edit_cost(
+    ocr: str,
+    true: str,
+    rules: list[list[tuple[int, str, float]]],
+    inserts: dict[str, float],
+) -> float:
+    """Weighted edit distance from an OCR skeleton to a syllable skeleton (capped)."""
+    n, m = len(ocr), len(true)
+    inf = 99.0
+    dist = [[inf] * (m + 1) for _ in range(n + 1)]
+    dist[0][0] = 0.0
+    for i in range(n + 1):
+        row = dist[i]
+        nxt = dist[i + 1] if i < n else None
+        here = rules[i]
+        for j in range(m + 1):
+            d = row[j]
+            if d > MAX_EDIT:
+                continue
+            if nxt is not None:
+                if j < m:
+                    step = d if ocr[i] == true[j] else d + 1.0
+                    if step < nxt[j + 1]:
+                        nxt[j + 1] = step
+                if d + 1.0 < nxt[j]:
+                    nxt[j] = d + 1.0
+            if j < m:
+                c = d + inserts.get(true[j], 1.0)
+                if c < row[j + 1]:
+                    row[j + 1] = c
+            for k, t, cost in here:
+                if true.startswith(t, j) and d + cost < dist[i + k][j + len(t)]:
+                    dist[i + k][j + len(t)] = d + cost
+    return dist[n][m]
+
+
+def _mark_cost(token_low: str, cand: str) -> float:
+    """Evidence of the marks that survived OCR: a mark seen, but none in the candidate.
+
+    Which mark survived says little (Tesseract without Vietnamese data prints é for ế,
+    ề, ệ and even ở), so only the presence of some mark counts.
+    """
+    if cand.isascii() and any(c in _LATIN1_MARKED for c in token_low):
+        return MARK_PENALTY
+    return 0.0
+
+
+_DIGIT_MAP = str.maketrans(
+    {"6": "o", "0": "o", "9": "o", "1": "l", "¢": "e", "&": "e", "€": "e", "@": "a"}
+)
+
+
+@lru_cache(maxsize=200_000)
+def candidates(
+    token_low: str, mode: str, model: Model, table_path: str
+) -> tuple[tuple[str, float], ...]:
+    """Lower-case candidate syllables of a lower-case token with their channel cost."""
+    index = skeleton_index(model)
+    skel = skeleton(token_low)
+    out: dict[str, float] = {}
+    exact = index.get(skel, [])
+    for word in exact:
+        out[word] = _mark_cost(token_low, word) if mode == "ocr" else 0.0
+    if mode == "ocr":
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        table = confusions(table_path)
+        query = skel.translate(_DIGIT_MAP)
+        # two-letter confusions (ir -> u, we -> uo) cost two plain edits: search from the
+        # query with each of them undone as well
+        queries = {query}
+        for src, targets in table.items():
+            if len(src) == 2 and src in query:
+                for t, _ in targets:
+                    queries.add(query.replace(src, t, 1))
+        names = skeleton_list(model)
+        near: set[str] = set()
+        for q in queries:
+            limit = 1 if len(q) <= 2 else 2
+            for other, _, _ in process.extract(
+                q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+            ):
+                near.add(other)
+        scored = []
+        rules = _ocr_rules(skel, table)
+        inserts = {t: c for t, c in table.get("", ())}
+        for other in sorted(near):
+            if other == skel:
+                continue
+            cost = _edit_cost(skel, other, rules, inserts)
+            if cost <= MAX_EDIT:
+                scored.append((cost, other))
+        scored.sort()
+        for cost, other in scored[:6]:
+            for word in index[other][:6]:
+                c = cost + _mark_cost(token_low, word)
+                if c < out.get(word, 99.0):
+                    out[word] = c
+    # rank by unigram log-probability less the channel cost; drop the hopeless ones
+    ranked = sorted(
+        ((model.uni[model.id(w)] - RANK_WEIGHT * c, w, c) for w, c in out.items()),
+        key=lambda t: (-t[0], t[1]),
+    )
+    if not ranked:
+        return ()
+    floor = ranked[0][0] - PRUNE
+    return tuple((w, c) for v, w, c in ranked[:MAX_CANDIDATES] if v >= floor)
+
+
+@lru_cache(maxsize=4)
+def case_table(model: Model) -> tuple[dict[str, tuple[float, float]], tuple[float, float]]:
+    """Syllable -> (log P(capitalised | word), log P(lower | word)) inside a sentence,
+    smoothed towards the overall rate; and the pair for a word never seen."""
+    raw = model.meta.get("case")
+    counts: dict[str, tuple[int, int]] = raw if isinstance(raw, dict) else {}
+    caps = sum(c for c, _ in counts.values())
+    total = sum(c + n for c, n in counts.values())
+    rate = (caps + 1) / (total + 2)
+    table = {}
+    for w, (c, n) in counts.items():
+        p = (c + CASE_PRIOR * rate) / (c + n + CASE_PRIOR)
+        table[w] = (math.log(p), math.log(1 - p))
+    return table, (math.log(rate), math.log(1 - rate))
+
+
+@lru_cache(maxsize=200_000)
+def choices(
+    low: str, mode: str, model: Model, table_path: str, case: int = 2
+) -> tuple[tuple[tuple[str, float], ...], tuple[int, ...], tuple[float, ...]] | None:
+    """Candidates of a lower-case token with their model ids and weighted costs.
+
+    `case` is 1 for a capitalised word inside a sentence, 0 for a lower-case one there,
+    2 where case says nothing (sentence start, capitals): inside a sentence 'So' is
+    more likely 'Sở' and 'so' more likely 'số'.
+    """
+    cands = candidates(low, mode, model, table_path)
+    if not cands:
+        return None
+    if all(w != low for w, _ in cands):
+        # keeping a word the model does not know is allowed, at a price
+        cands = (*cands, (low, KEEP_COST))
+    ids = tuple(model.id(w) for w, _ in cands)
+    costs = [CHANNEL_WEIGHT * c for _, c in cands]
+    if case != 2 and CASE_WEIGHT > 0:
+        table, unseen = case_table(model)
+        lps = [table.get(w, unseen)[1 - case] for w, _ in cands]
+        top = max(lps)
+        costs = [c + CASE_WEIGHT * (top - lp) for c, lp in zip(costs, lps, strict=True)]
+    return cands, ids, tuple(costs)
