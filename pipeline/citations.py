@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Set
+from collections.abc import Callable, Collection, Set
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
-from pipeline.keys import document_key
-from pipeline.models import Citation, Section
+from pipeline.models import Section
 from pipeline.textutil import strip_marks
+
+T = TypeVar("T")
 
 # --------------------------------------------------------------------------- dictionaries
 
@@ -63,6 +64,14 @@ class Rules:
     drop_tails: list[str] = field(default_factory=list)
     recipient_cues: list[str] = field(default_factory=list)
     year_types: set[str] = field(default_factory=set)
+    derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+
+def derived(rules: Rules, key: str, make: Callable[[Rules], T]) -> T:
+    """A value computed once from `rules` (folded name lists and the like), kept on them."""
+    if key not in rules.derived:
+        rules.derived[key] = make(rules)
+    return cast(T, rules.derived[key])
 
 
 def _yaml(path: Path) -> dict[str, Any]:
@@ -121,17 +130,38 @@ _DIGIT_AS_LETTER = re.compile(r"(?<=[a-z])[0-9]|[0-9](?=[a-z])")
 _DIGIT_MAP = {"6": "o", "0": "o", "9": "o", "1": "i", "8": "a", "3": "e", "4": "a"}
 
 
+_SHORT = 200  # strings up to this length are folded through a cache (names, lines)
+
+
 def fold(text: str) -> str:
     """Lower-case, mark-free copy of `text`, same length (đ -> d)."""
+    return _fold_short(text) if len(text) <= _SHORT else _fold_long(text)
+
+
+def _fold(text: str) -> str:
     return strip_marks(text).lower()
+
+
+# Whole documents are folded by several readers in turn: a few are kept.
+_fold_short = lru_cache(maxsize=65536)(_fold)
+_fold_long = lru_cache(maxsize=256)(_fold)
 
 
 def fold_ocr(text: str) -> str:
     """`fold` plus OCR look-alikes read as letters ("s6" -> "so", "K&" -> "ke"); same length."""
+    return _fold_ocr_short(text) if len(text) <= _SHORT else _fold_ocr_long(text)
+
+
+def _fold_ocr(text: str) -> str:
     out = fold(text).translate(_OCR_LETTER)
     return _DIGIT_AS_LETTER.sub(lambda m: _DIGIT_MAP.get(m.group(), m.group()), out)
 
 
+_fold_ocr_short = lru_cache(maxsize=65536)(_fold_ocr)
+_fold_ocr_long = lru_cache(maxsize=256)(_fold_ocr)
+
+
+@lru_cache(maxsize=4096)
 def loose_pattern(phrase: str) -> str:
     """Regex for a mark-free phrase that tolerates OCR-garbled vowels and spacing."""
     words = fold(phrase).split()
@@ -144,25 +174,38 @@ def loose_pattern(phrase: str) -> str:
     return r"\s*[,\-]?\s*".join(parts)
 
 
+@lru_cache(maxsize=65536)
+def _name_key(folded: str) -> str:
+    """Folded text without punctuation, single-spaced: what `best_name` compares."""
+    return " ".join(re.sub(r"[^\w\s]", "", folded).split())
+
+
 def best_name(
     words_text: str, names: list[str], *, threshold: float = 82.0
 ) -> tuple[str, int] | None:
     """The dictionary name that best matches the start of `words_text` (folded), with the
     number of characters of `words_text` it covers; None when nothing is close enough."""
-    best: tuple[float, str, int] | None = None
+    best: tuple[int, float, str, int] | None = None  # (words, score, name, end)
     tokens = list(re.finditer(r"\S+", words_text))
-    for name in names:
-        n = len(name.split())
-        if len(tokens) < n:
+    heads: dict[int, tuple[str, int]] = {}  # words -> (key of the first words, their end)
+    for name, n, key in _keyed_names(tuple(names)):
+        if len(tokens) < n or (best is not None and n < best[0]):
             continue
-        last = tokens[n - 1]
-        end = last.start() + len(last.group().rstrip(",.;:)\"”'"))
-        cand = re.sub(r"[^\w\s]", "", fold_ocr(words_text[:end]))
-        target = re.sub(r"[^\w\s]", "", fold(name))
-        score = fuzz.ratio(" ".join(cand.split()), " ".join(target.split()))
-        if score >= threshold and (best is None or (n, score) > (len(best[1].split()), best[0])):
-            best = (score, name, end)
-    return (best[1], best[2]) if best else None
+        if n not in heads:
+            last = tokens[n - 1]
+            end = last.start() + len(last.group().rstrip(",.;:)\"”'"))
+            heads[n] = (_name_key(fold_ocr(words_text[:end])), end)
+        cand, end = heads[n]
+        score = fuzz.ratio(cand, key)
+        if score >= threshold and (best is None or (n, score) > best[:2]):
+            best = (n, score, name, end)
+    return (best[2], best[3]) if best else None
+
+
+@lru_cache(maxsize=64)
+def _keyed_names(names: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    """Each name with its number of words and its `_name_key`."""
+    return [(name, len(name.split()), _name_key(fold(name))) for name in names]
 
 
 # --------------------------------------------------------------------------- symbols
@@ -339,9 +382,6 @@ OF_RE = re.compile(r"[\s,]*(?:c[a-z]{0,3}a|do)\s+")
 SO_RE = re.compile(r"\s*(?:s[a-z]{0,2}|50)\s*[.:]?\s*$")
 
 
-_GARBLED_DATE = re.compile(r"[\s,]*ng[a-z]{1,3}\s+[0-9/.\-|il]{4,14}")
-
-
 def parse_date(folded: str) -> tuple[str, int] | None:
     """ISO date at the start of `folded` ("19/8/2025", "19 thang 8 nam 2025"), with its length."""
     for rx in (_DATE_NUM, _DATE_WORDS):
@@ -362,6 +402,21 @@ def date_after(folded: str, pos: int) -> tuple[str, int] | None:
     return (got[0], m.end() + got[1]) if got else None
 
 
+@lru_cache(maxsize=4096)
+def _ending_with(name: str) -> re.Pattern[str]:
+    """Regex for `name` (loosely spelt) ending a folded window."""
+    return re.compile(r"(?:^|[^a-z])(" + loose_pattern(name) + r")\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _last_letters(name: str) -> str:
+    """The letters a match of `_ending_with(name)` can end with ("" when not known)."""
+    pattern = loose_pattern(name)
+    if pattern.endswith("[aeiouyjw]{1,4}"):
+        return "aeiouyjw"
+    return pattern[-1] if pattern[-1:].isalnum() else ""
+
+
 def type_before(folded: str, pos: int, rules: Rules) -> tuple[str, str, int] | None:
     """The type name printed just before a symbol ("Nghị quyết số"): (name, code, start)."""
     window_start = max(0, pos - 45)
@@ -369,8 +424,12 @@ def type_before(folded: str, pos: int, rules: Rules) -> tuple[str, str, int] | N
     so = SO_RE.search(window)
     head = window[: so.start()] if so else window
     best: tuple[int, str, str, int] | None = None
+    last = head.rstrip()[-1:]
     for name, code in rules.name_codes.items():
-        m = re.search(r"(?:^|[^a-z])(" + loose_pattern(name) + r")\s*$", head)
+        ends = _last_letters(name)
+        if ends and last not in ends:
+            continue
+        m = _ending_with(name).search(head)
         if m and (best is None or len(name) > best[0]):
             best = (len(name), name, code, window_start + m.start(1))
     if best:
@@ -383,10 +442,15 @@ def type_before(folded: str, pos: int, rules: Rules) -> tuple[str, str, int] | N
             first = words[-n]
             flat = re.sub(r"[^a-z]", "", head[first.start() :])
             for name, code in rules.name_codes.items():
-                close = fuzz.ratio(flat, re.sub(r"[^a-z]", "", fold(name))) >= 80
+                close = fuzz.ratio(flat, _letters(fold(name))) >= 80
                 if len(name.split()) == n and len(flat) >= 5 and close:
                     return name, code, window_start + first.start()
     return None
+
+
+@lru_cache(maxsize=4096)
+def _letters(folded: str) -> str:
+    return re.sub(r"[^a-z]", "", folded)
 
 
 def issuer_after(text: str, folded: str, pos: int, rules: Rules) -> tuple[str, int] | None:
@@ -422,117 +486,10 @@ def issuer_after(text: str, folded: str, pos: int, rules: Rules) -> tuple[str, i
     return name, end
 
 
-@lru_cache(maxsize=256)
-def _cue_re(cue: str) -> re.Pattern[str]:
-    """A mark-free cue on folded text; a word-final "c" may be OCR'd as "e" ("thue hien")."""
-    body = re.sub(r"c(?= |$)", "[ce]", re.escape(cue).replace(r"\ ", " "))
-    return re.compile(r"(?:^|[^a-z])" + body.replace(" ", r"\s+") + r"(?![a-z])")
-
-
-def relation_before(folded: str, pos: int, floor: int, rules: Rules) -> str:
-    """The relation cue nearest before `pos`, looking back no further than `floor`."""
-    window = folded[floor:pos]
-    best: tuple[int, str] | None = None
-    for relation, cues in rules.relation_cues.items():
-        for cue in cues:
-            for m in _cue_re(cue).finditer(window):
-                if best is None or m.start() > best[0]:
-                    best = (m.start(), relation)
-    return best[1] if best else rules.default_relation
-
-
-def clause_start(folded: str, pos: int) -> int:
-    """Start of the clause holding `pos` (after ';', '.', a blank line or a bullet)."""
-    lo = max(0, pos - 400)
-    window = folded[lo:pos]
-    cuts = [m.end() for m in re.finditer(r"[;:]\s|\.\s+(?=[a-z0-9])|\n\s*\n|\n\s*[-+•]\s", window)]
-    return lo + (cuts[-1] if cuts else 0)
-
-
-def _law_by_title(text: str, start: int, end: int, p: ParsedSymbol, rules: Rules) -> None:
-    """A law number one digit off a law in `law_titles.tsv` (same year and term) whose title
-    is printed next to it was misread ("31/2024/QH15 ... sửa đổi ... Luật Bảo hiểm y tế"
-    for 51/2024/QH15): take the table's number."""
-    if p.issuer_code != "QH" or any(law[1] == p.symbol for law in rules.laws):
-        return
-    near = " ".join(fold_ocr(text[max(0, start - 150) : end + 200]).split())
-    term = p.symbol.split("/", 1)[1]
-    hits = [
-        law
-        for law in rules.laws
-        if law[1].split("/", 1)[1] == term
-        and Levenshtein.distance(law[1].split("/")[0], p.number) == 1
-        and fuzz.partial_ratio(" ".join(fold(law[0].split(" ", 1)[1]).split()), near) >= 90
-    ]
-    if len(hits) == 1:
-        p.symbol, p.number, p.confidence = hits[0][1], hits[0][1].split("/")[0], 0.8
-
-
 def issuer_code_of(name: str, rules: Rules) -> str | None:
     """The code of a body named in full ("Thủ tướng Chính phủ" -> "TTg"), when one only."""
     codes = [c for c, body in rules.issuer_codes.items() if body == name]
     return codes[0] if len(codes) == 1 else None
-
-
-def make_citation(
-    text: str,
-    folded: str,
-    m: re.Match[str],
-    rules: Rules,
-    seen: Set[str] = frozenset(),
-    span: tuple[int, int] | None = None,
-) -> Citation:
-    """A full citation from a symbol match with its type, date, issuer and relation.
-
-    `span` places it in `text` when `m` was matched on another text (the printed input)."""
-    p = parse_symbol(m, rules, seen)
-    start, end = span or (m.start(), m.end())
-    if p.confidence == 0:
-        return Citation("", text[start:end], start, end, confidence=0.0, status="unresolved")
-    typed = type_before(folded, start, rules)
-    mention_start = typed[2] if typed else start
-    code = typed[1] if typed and p.family != "normative" else p.type_code
-    type_name = rules.type_names.get(code, typed[0] if typed else "")
-    dated = date_after(folded, end)
-    cited_date = dated[0] if dated else None
-    garbled = None if dated else _GARBLED_DATE.match(folded, end)
-    after = dated[1] if dated else (garbled.end() if garbled else end)  # "ngày 06/0172022."
-    issued = issuer_after(text, folded, after, rules)
-    issuer = issued[0] if issued else ""
-    year = p.year or (int(cited_date[:4]) if cited_date else None)
-    floor = clause_start(folded, mention_start)
-    if p.family == "party" and p.issuer_code == "TU" and issuer in rules.central_bodies:
-        # "TƯ" printed without its mark reads as Tỉnh ủy: the body named after it decides
-        p.issuer_code, p.symbol = "TW", f"{p.number}-{p.type_code}/TW"
-    _law_by_title(text, start, end, p, rules)
-    named = issuer_code_of(issuer, rules)
-    if (  # an unknown code the named body explains ("TTEg" ... "của Thủ tướng Chính phủ")
-        p.confidence < 0.75
-        and named
-        and p.symbol.endswith(p.issuer_code)
-        and Levenshtein.distance(named.upper(), p.issuer_code.upper()) <= 2
-    ):
-        p.symbol = p.symbol[: -len(p.issuer_code)] + named
-        p.issuer_code, p.confidence = named, 0.75
-    return Citation(
-        cited_symbol=p.symbol,
-        raw_text=text[start:end],
-        start=start,
-        end=end,
-        family=p.family,
-        cited_type=p.type_code,
-        cited_type_name=type_name,
-        cited_number=p.number,
-        cited_year=year,
-        cited_issuer_code=p.issuer_code,
-        cited_issuer=issuer,
-        cited_date=cited_date,
-        key=document_key(p.symbol, p.family, year),
-        relation=relation_before(folded, mention_start, floor, rules),
-        form="full",
-        confidence=p.confidence,
-        printed_symbol=p.printed,
-    )
 
 
 def section_path(sections: list[Section], pos: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -29,6 +30,14 @@ from pipeline.citations import (
 )
 from pipeline.keys import document_key
 from pipeline.models import DocumentMeta, Span
+from pipeline.units import (
+    canonical_body,
+    locality_of,
+    nospace,
+    place_at_end,
+    rules_code,
+    with_place,
+)
 
 MOTTO_RE = re.compile(
     r"c[o0]ng\s*h[a-z]{1,3}\s*x[a-z]\s*h[a-z]{1,3}|d[o0]c\s*l[a-z]p|doc lap|poc lap"
@@ -61,43 +70,9 @@ def _mostly_caps(s: str) -> bool:
     return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
 
-def _nospace(s: str) -> str:
-    return re.sub(r"[^a-z]", "", fold_ocr(s))
-
-
 def _shape_upper(s: str) -> str:
     """Upper-case mark-free copy with OCR look-alikes of Đ/Ô merged (same length)."""
     return fold_ocr(s).upper().translate(str.maketrans("PBQ", "DDO"))
-
-
-def canonical_body(segment: str, rules: Rules) -> tuple[str, str] | None:
-    """("Sở Y tế", "tỉnh Quảng Ninh") for a header segment such as "SỞ Y TẾ" or "UBND TỈNH
-    QUẢNG NINH" (OCR-garbled spacing and marks allowed); None when no body is recognised."""
-    flat = _nospace(segment)
-    if len(flat) < 3:
-        return None
-    best: tuple[float, str, int] | None = None
-    for printed, canon in rules.header_names.items():
-        key = _nospace(printed)
-        head = flat[: len(key)]
-        score = fuzz.ratio(head, key)
-        if score >= 80 and (best is None or (len(key), score) > (best[2], best[0])):
-            best = (score, canon, len(key))
-    if best is None:
-        return None
-    rest = flat[best[2] :]
-    locality = ""
-    kind = ""
-    m = re.match(r"(tinh|thanhpho|tp)?(.*)", rest)
-    if m and m.group(2):
-        for place in rules.places:
-            if fuzz.ratio(m.group(2), _nospace(place)) >= 85:
-                locality = place
-                break
-        kind = "tỉnh" if m.group(1) == "tinh" else ("thành phố" if m.group(1) else "")
-        if locality and not kind:
-            kind = "tỉnh" if rules.places[locality] == "tinh" else "thành phố"
-    return best[1], f"{kind} {locality}".strip() if locality else ""
 
 
 def _span(text: str, start: int, end: int, label: str, value: object, conf: float) -> Span:
@@ -142,7 +117,7 @@ def read_header(text: str, rules: Rules, meta: DocumentMeta) -> tuple[int, int] 
         if got:
             bodies.append((got[0], got[1], ln))
         elif bodies and not bodies[-1][1]:
-            place = _locality(left, rules)
+            place = locality_of(left, rules)
             if place:
                 name, _, prev = bodies[-1]
                 bodies[-1] = (name, place, Line(prev.start, ln.start + len(left.rstrip()), ""))
@@ -155,13 +130,13 @@ def read_header(text: str, rules: Rules, meta: DocumentMeta) -> tuple[int, int] 
                 meta,
                 text,
                 "parent_issuer",
-                _with_place(parent[0], ploc),
+                with_place(parent[0], ploc),
                 parent[2].start,
                 parent[2].end,
                 0.9,
             )
             loc = loc or ploc
-        _set(meta, text, "issuer", _with_place(name, loc), ln.start, ln.end, 0.9)
+        _set(meta, text, "issuer", with_place(name, loc), ln.start, ln.end, 0.9)
         meta.issuer_code = rules_code(name, rules)
     m = NUMBER_LINE_RE.search(folded, 0, block[1])
     if m:
@@ -177,56 +152,12 @@ def read_header(text: str, rules: Rules, meta: DocumentMeta) -> tuple[int, int] 
     if pd:
         when = parse_date(folded[pd.end() : pd.end() + 40])
         place_text = text[pd.start(1) : pd.end(1)]
-        where = _place_at_end(place_text, rules)
+        where = place_at_end(place_text, rules)
         if where:
             _set(meta, text, "place", where, pd.start(1), pd.end(1), 0.9)
         if when:
             _set(meta, text, "issued_date", when[0], pd.start(), pd.end() + when[1], 1.0)
     return own_span
-
-
-def _locality(printed: str, rules: Rules) -> str:
-    """ "tỉnh Nghệ An" for a header line that only names a place ("TỈNH NGHỆ AN")."""
-    flat = _nospace(printed)
-    m = re.match(r"(tinh|thanhpho|tp)(.+)$", flat)
-    if not m:
-        return ""
-    for place in rules.places:
-        if fuzz.ratio(m.group(2), _nospace(place)) >= 88:
-            return f"{'tỉnh' if m.group(1) == 'tinh' else 'thành phố'} {place}"
-    return ""
-
-
-def _with_place(name: str, loc: str) -> str:
-    """ "Tỉnh ủy" + "tỉnh Nghệ An" -> "Tỉnh ủy Nghệ An"; "Sở Y tế" + ... -> "Sở Y tế tỉnh ..."."""
-    if not loc:
-        return name
-    kind, _, place = loc.partition(" ")
-    if kind == "thành" and place.startswith("phố "):
-        place = place[4:]
-    if fold(name).startswith(("tinh uy", "thanh uy", "huyen uy")):
-        return f"{name} {place}"
-    return f"{name} {loc}"
-
-
-def _place_at_end(printed: str, rules: Rules) -> str | None:
-    """The place named by the last one to five words of `printed` ("... Ha Noi" -> "Hà Nội")."""
-    words = printed.split()
-    best: tuple[float, str] | None = None
-    for k in range(1, min(5, len(words)) + 1):
-        tail = _nospace(" ".join(words[-k:]))
-        for place in rules.places:
-            score = fuzz.ratio(tail, _nospace(place))
-            if score >= 85 and (best is None or score > best[0]):
-                best = (score, place)
-    return best[1] if best else None
-
-
-def rules_code(name: str, rules: Rules) -> str | None:
-    for code, body in rules.issuer_codes.items():
-        if body == name:
-            return code
-    return None
 
 
 def read_type_and_title(text: str, rules: Rules, meta: DocumentMeta, start: int = 0) -> int:
@@ -235,10 +166,10 @@ def read_type_and_title(text: str, rules: Rules, meta: DocumentMeta, start: int 
     for i, ln in enumerate(lines[:60]):
         if ln.start < start or not ln.text.strip():
             continue
-        flat = _nospace(ln.text)
+        flat = nospace(ln.text)
         for printed, canon in rules.type_lines.items():
-            if flat == _nospace(printed) or (
-                len(flat) >= 6 and fuzz.ratio(flat, _nospace(printed)) >= 88
+            if flat == nospace(printed) or (
+                len(flat) >= 6 and fuzz.ratio(flat, nospace(printed)) >= 88
             ):
                 if (
                     ln.text.strip() != ln.text.strip().upper()
@@ -256,6 +187,7 @@ _PREAMBLE = re.compile(
 _HEADING = re.compile(r"\s*([ivxl|1]{1,5}|\d{1,2})\s*[.)]\s")
 
 
+@lru_cache(maxsize=64)  # asked once per sentence of the same text
 def double_spaced(text: str) -> bool:
     """True when (nearly) every line is followed by a blank one, as in some PDF exports."""
     lines = text.split("\n")
@@ -325,8 +257,12 @@ def read_signature(text: str, rules: Rules, meta: DocumentMeta) -> None:
     deputies = {v: k for k, v in rules.signer_titles.items()}
     titles = sorted({*heads, *deputies}, key=len, reverse=True)
     found: tuple[int, int, str, str] | None = None  # start, end, prefix, title
+    packed = "".join(shaped.split())  # a title matches across spaces: skip absent ones
     for t in titles:
-        rx = r"\s*".join(re.escape(ch) for ch in _shape_upper(t).replace(" ", ""))
+        title = _shape_upper(t).replace(" ", "")
+        if title not in packed and "".join(title.split()) == title:
+            continue
+        rx = r"\s*".join(re.escape(ch) for ch in title)
         for m in re.finditer(rf"(?:\b(TM|KT|TL|TUQ|Q)\s*\.?\s*)?(?<![A-Z]){rx}(?![A-Z])", shaped):
             printed = region[m.start() : m.end()]
             letters = [c for c in printed if c.isalpha()]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
-from pipeline.citations import Rules, fold, fold_ocr, load_rules
+from pipeline.citations import Rules, derived, fold, fold_ocr, load_rules
 from pipeline.header import (
     MOTTO_RE,
     NUMBER_LINE_RE,
@@ -74,13 +74,18 @@ def _mostly_upper(s: str) -> bool:
     return bool(letters) and sum(c.isupper() for c in letters) >= 0.7 * len(letters)
 
 
+def _flat_headings(rules: Rules) -> list[tuple[str, str]]:
+    """Each dictionary heading with its letters, folded."""
+    return [(h, re.sub(r"[^a-z]", "", fold(h))) for h in rules.headings]
+
+
 def canonical_heading(head: str, rules: Rules) -> str:
     """The dictionary heading a printed heading stands for, or the printed text tidied."""
     text = " ".join(head.strip(" *:").split())
     flat = re.sub(r"[^a-z]", "", fold_ocr(text))
     best: tuple[float, str] | None = None
-    for h in rules.headings:
-        score = fuzz.ratio(flat, re.sub(r"[^a-z]", "", fold(h)))
+    for h, key in derived(rules, "flat_headings", _flat_headings):
+        score = fuzz.ratio(flat, key)
         if score >= 85 and (best is None or score > best[0]):
             best = (score, h)
     if not best:

@@ -1,7 +1,7 @@
 """Citations resolved across one document: full symbols made consistent, short forms, laws
 by name.
 
-`find_full` reads every printed symbol (through `citations.make_citation`) and makes the
+`find_full` reads every printed symbol (through `make_citation`) and makes the
 document's mentions agree: a damaged variant takes the symbol of a sure one, later mentions
 inherit date and issuer from the first, list items share a relation. Short forms ("Nghị
 quyết 57", "Kế hoạch số 02", "NQ số 57") are resolved against those full citations by type
@@ -14,25 +14,151 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Set
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.citations import (
     SYMBOL_RE,
+    ParsedSymbol,
     Rules,
     best_name,
-    clause_start,
+    date_after,
+    derived,
     fold,
     fold_ocr,
+    issuer_after,
+    issuer_code_of,
     loose_pattern,
-    make_citation,
-    relation_before,
+    parse_symbol,
     shape,
+    type_before,
 )
 from pipeline.keys import document_key
 from pipeline.models import Citation
+
+# --------------------------------------------------------------------------- one citation
+
+_GARBLED_DATE = re.compile(r"[\s,]*ng[a-z]{1,3}\s+[0-9/.\-|il]{4,14}")
+
+
+@lru_cache(maxsize=256)
+def _cue_re(cue: str) -> re.Pattern[str]:
+    """A mark-free cue on folded text; a word-final "c" may be OCR'd as "e" ("thue hien")."""
+    body = re.sub(r"c(?= |$)", "[ce]", re.escape(cue).replace(r"\ ", " "))
+    return re.compile(r"(?:^|[^a-z])" + body.replace(" ", r"\s+") + r"(?![a-z])")
+
+
+@lru_cache(maxsize=256)
+def _cue_head(cue: str) -> str:
+    """Characters every match of `_cue_re(cue)` holds: its first word (bar a final "c")."""
+    head = cue.split(" ")[0]
+    return head[:-1] if head.endswith("c") else head
+
+
+def relation_before(folded: str, pos: int, floor: int, rules: Rules) -> str:
+    """The relation cue nearest before `pos`, looking back no further than `floor`."""
+    window = folded[floor:pos]
+    best: tuple[int, str] | None = None
+    for relation, cues in rules.relation_cues.items():
+        for cue in cues:
+            if _cue_head(cue) not in window:
+                continue
+            for m in _cue_re(cue).finditer(window):
+                if best is None or m.start() > best[0]:
+                    best = (m.start(), relation)
+    return best[1] if best else rules.default_relation
+
+
+def clause_start(folded: str, pos: int) -> int:
+    """Start of the clause holding `pos` (after ';', '.', a blank line or a bullet)."""
+    lo = max(0, pos - 400)
+    window = folded[lo:pos]
+    cuts = [m.end() for m in re.finditer(r"[;:]\s|\.\s+(?=[a-z0-9])|\n\s*\n|\n\s*[-+•]\s", window)]
+    return lo + (cuts[-1] if cuts else 0)
+
+
+def _law_by_title(text: str, start: int, end: int, p: ParsedSymbol, rules: Rules) -> None:
+    """A law number one digit off a law in `law_titles.tsv` (same year and term) whose title
+    is printed next to it was misread ("31/2024/QH15 ... sửa đổi ... Luật Bảo hiểm y tế"
+    for 51/2024/QH15): take the table's number."""
+    if p.issuer_code != "QH" or any(law[1] == p.symbol for law in rules.laws):
+        return
+    near = " ".join(fold_ocr(text[max(0, start - 150) : end + 200]).split())
+    term = p.symbol.split("/", 1)[1]
+    hits = [
+        law
+        for law in rules.laws
+        if law[1].split("/", 1)[1] == term
+        and Levenshtein.distance(law[1].split("/")[0], p.number) == 1
+        and fuzz.partial_ratio(" ".join(fold(law[0].split(" ", 1)[1]).split()), near) >= 90
+    ]
+    if len(hits) == 1:
+        p.symbol, p.number, p.confidence = hits[0][1], hits[0][1].split("/")[0], 0.8
+
+
+def make_citation(
+    text: str,
+    folded: str,
+    m: re.Match[str],
+    rules: Rules,
+    seen: Set[str] = frozenset(),
+    span: tuple[int, int] | None = None,
+) -> Citation:
+    """A full citation from a symbol match with its type, date, issuer and relation.
+
+    `span` places it in `text` when `m` was matched on another text (the printed input)."""
+    p = parse_symbol(m, rules, seen)
+    start, end = span or (m.start(), m.end())
+    if p.confidence == 0:
+        return Citation("", text[start:end], start, end, confidence=0.0, status="unresolved")
+    typed = type_before(folded, start, rules)
+    mention_start = typed[2] if typed else start
+    code = typed[1] if typed and p.family != "normative" else p.type_code
+    type_name = rules.type_names.get(code, typed[0] if typed else "")
+    dated = date_after(folded, end)
+    cited_date = dated[0] if dated else None
+    garbled = None if dated else _GARBLED_DATE.match(folded, end)
+    after = dated[1] if dated else (garbled.end() if garbled else end)  # "ngày 06/0172022."
+    issued = issuer_after(text, folded, after, rules)
+    issuer = issued[0] if issued else ""
+    year = p.year or (int(cited_date[:4]) if cited_date else None)
+    floor = clause_start(folded, mention_start)
+    if p.family == "party" and p.issuer_code == "TU" and issuer in rules.central_bodies:
+        # "TƯ" printed without its mark reads as Tỉnh ủy: the body named after it decides
+        p.issuer_code, p.symbol = "TW", f"{p.number}-{p.type_code}/TW"
+    _law_by_title(text, start, end, p, rules)
+    named = issuer_code_of(issuer, rules)
+    if (  # an unknown code the named body explains ("TTEg" ... "của Thủ tướng Chính phủ")
+        p.confidence < 0.75
+        and named
+        and p.symbol.endswith(p.issuer_code)
+        and Levenshtein.distance(named.upper(), p.issuer_code.upper()) <= 2
+    ):
+        p.symbol = p.symbol[: -len(p.issuer_code)] + named
+        p.issuer_code, p.confidence = named, 0.75
+    return Citation(
+        cited_symbol=p.symbol,
+        raw_text=text[start:end],
+        start=start,
+        end=end,
+        family=p.family,
+        cited_type=p.type_code,
+        cited_type_name=type_name,
+        cited_number=p.number,
+        cited_year=year,
+        cited_issuer_code=p.issuer_code,
+        cited_issuer=issuer,
+        cited_date=cited_date,
+        key=document_key(p.symbol, p.family, year),
+        relation=relation_before(folded, mention_start, floor, rules),
+        form="full",
+        confidence=p.confidence,
+        printed_symbol=p.printed,
+    )
+
 
 # --------------------------------------------------------------------------- whole text
 
@@ -204,10 +330,20 @@ def find_full(
 
 
 def _short_pattern(rules: Rules) -> re.Pattern[str]:
+    return derived(rules, "short_pattern", _make_short_pattern)
+
+
+def _make_short_pattern(rules: Rules) -> re.Pattern[str]:
     names = sorted(rules.name_codes, key=len, reverse=True)
-    alts = "|".join(f"(?P<n{i}>{loose_pattern(n)})" for i, n in enumerate(names))
+    patterns = [loose_pattern(n) for n in names]
+    alts = "|".join(f"(?P<n{i}>{p})" for i, p in enumerate(patterns))
+    # The letters a name can start with, as a lookahead: the scan skips other positions fast.
+    firsts = set()
+    for p in patterns:
+        firsts |= set("aeiouyjw") if p.startswith("[aeiouyjw]") else {p[:1]}
+    ahead = f"(?=[{''.join(sorted(firsts))}])" if all(c.isalnum() for c in firsts) else ""
     return re.compile(
-        rf"(?<![a-z])(?:{alts})\s+(?:(?:so|s[a-z]{{1,2}}|50)\s*)?(?P<num>\d{{1,4}})(?![\d/\-]|\.\d|\s*[-/]\s*[a-z])"
+        rf"{ahead}(?<![a-z])(?:{alts})\s+(?:(?:so|s[a-z]{{1,2}}|50)\s*)?(?P<num>\d{{1,4}})(?![\d/\-]|\.\d|\s*[-/]\s*[a-z])"
     )
 
 

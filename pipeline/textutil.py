@@ -63,18 +63,28 @@ def align_by_diff(source: str, target: str) -> Alignment:
     return Alignment(edits, len(target), len(source))
 
 
+def _strip_char(ch: str) -> str:
+    if ch == "đ":
+        return "d"
+    if ch == "Đ":
+        return "D"
+    return unicodedata.normalize("NFD", ch)[0]
+
+
+class _MarkFreeTable(dict[int, str]):
+    """`str.translate` table filled on first use: each character to its mark-free base."""
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = _strip_char(chr(code))
+        return value
+
+
+MARK_FREE = _MarkFreeTable()
+
+
 def strip_marks(text: str) -> str:
     """Vietnamese text without tone marks or vowel marks; đ -> d (length-preserving per char)."""
-    out = []
-    for ch in text:
-        if ch == "đ":
-            out.append("d")
-        elif ch == "Đ":
-            out.append("D")
-        else:
-            base = unicodedata.normalize("NFD", ch)[0]
-            out.append(base)
-    return "".join(out)
+    return text.translate(MARK_FREE)
 
 
 def skeleton(token: str) -> str:
