@@ -20,7 +20,8 @@ def restore(
     ),
     changes: bool = typer.Option(False, "--changes", help="List each change on stderr."),
 ) -> None:
-    """Restore the text of each FILE into OUT/<name>, or standard input to standard output."""
+    """Restore the text of each FILE (into OUT/<name> with -o, else to standard output),
+    or standard input to standard output."""
     from pipeline.normalize import normalize_text
     from pipeline.restore import load_model, restore_text
 
@@ -34,21 +35,29 @@ def restore(
         sys.stdout.write(text)
         _report(found, changes)
         return
-    if out is None:
-        fail("give -o DIR when restoring files (or pipe text through standard input)", 2)
-    out.mkdir(parents=True, exist_ok=True)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    failed = 0
     for path in files:
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            console.print(f"[red]skip[/] {path}: {exc}")
+            console.print(f"[red]skip[/] {path}: {exc}", highlight=False)
+            failed += 1
             continue
         text, found, _ = restore_text(
             normalize_text(source), lm, low_confidence=settings.restore_low_confidence
         )
-        atomic_write_text(out / safe_name(path.name), text)
-        console.print(f"{path.name}: {len(found)} token(s) restored")
+        if out is None:  # no folder: the restored text goes to standard output
+            if len(files) > 1:
+                sys.stdout.write(f"==> {path.name} <==\n")
+            sys.stdout.write(text)
+        else:
+            atomic_write_text(out / safe_name(path.name), text)
+        console.print(f"{path.name}: {len(found)} token(s) restored", highlight=False)
         _report(found, changes)
+    if failed:
+        raise typer.Exit(1)
 
 
 def _report(found: list, show: bool) -> None:
