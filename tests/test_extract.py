@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import GOLD_DIR
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
@@ -27,7 +28,7 @@ from pipeline.settings import Settings
 from pipeline.textutil import AlignedBuilder, strip_marks
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLD = Path(__file__).parents[1].parent / "shared" / "gold"
+GOLD = GOLD_DIR  # ../shared/gold, or its copy in tests/gold
 GOLDEN = Path(__file__).parent / "golden"
 SAMPLES = sorted((ROOT / "samples").glob("0*.txt"))
 STAGES = ("normalize", "restore", "segment", "extract")
@@ -49,8 +50,6 @@ def seeds() -> dict[str, Document]:
 
 
 def gold_of(stem: str) -> dict[str, Any]:
-    if not GOLD.is_dir():
-        pytest.skip(f"gold not found at {GOLD} (../shared/gold next to the repository)")
     return json.loads((GOLD / f"{stem}.json").read_text("utf-8"))
 
 
