@@ -11,7 +11,7 @@ import os
 import tempfile
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import asdict, fields, is_dataclass
 from enum import Enum
 from pathlib import Path
@@ -229,17 +229,54 @@ def atomic_write_parquet(path: Path, table: pa.Table) -> None:
 
 
 def write_tables(
-    out_dir: Path, results: Iterator[dict[str, list[dict[str, Any]]]]
+    out_dir: Path,
+    results: Iterable[dict[str, list[dict[str, Any]]]],
+    *,
+    batch_rows: int = 20_000,
 ) -> dict[str, int]:
-    """Concatenate per-document rows into the output tables; returns row counts."""
+    """Stream per-document rows into the output tables; returns row counts.
+
+    Rows are written in batches, so memory stays flat however large the archive; each
+    table goes to a temporary file that replaces the old table only once it is complete.
+    """
     schemas = table_schemas()
-    merged: dict[str, list[dict[str, Any]]] = {name: [] for name in schemas}
-    for rows in results:
-        for name, table_rows in rows.items():
-            merged.setdefault(name, []).extend(table_rows)
-    for name, schema in schemas.items():
-        write_table(out_dir / f"{name}.parquet", merged[name], schema)
-    return {name: len(r) for name, r in merged.items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    temps = {
+        name: Path(
+            tempfile.mkstemp(prefix=f".{name}.parquet.", suffix=".tmp", dir=out_dir)[1]
+        )
+        for name in schemas
+    }
+    writers = {
+        name: pq.ParquetWriter(temps[name], schema, compression="zstd")
+        for name, schema in schemas.items()
+    }
+    buffers: dict[str, list[dict[str, Any]]] = {name: [] for name in schemas}
+    counts = dict.fromkeys(schemas, 0)
+
+    def flush(name: str) -> None:
+        rows = buffers[name]
+        columns = {f.name: [r.get(f.name) for r in rows] for f in schemas[name]}
+        writers[name].write_table(pa.Table.from_pydict(columns, schema=schemas[name]))
+        counts[name] += len(rows)
+        buffers[name] = []
+
+    try:
+        for doc_rows in results:
+            for name, table_rows in doc_rows.items():
+                buffers[name].extend(table_rows)
+                if len(buffers[name]) >= batch_rows:
+                    flush(name)
+        for name in schemas:
+            flush(name)
+            writers[name].close()
+        for name, tmp in temps.items():
+            os.replace(tmp, out_dir / f"{name}.parquet")
+    finally:
+        for name, tmp in temps.items():
+            writers[name].close()
+            tmp.unlink(missing_ok=True)
+    return counts
 
 
 def read_table(out_dir: Path, name: str) -> pa.Table:
