@@ -7,6 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI machines are shared and slow at times: no per-example deadline, ever.
+settings.register_profile("vanban", deadline=None)
+settings.load_profile("vanban")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
