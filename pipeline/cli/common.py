@@ -13,8 +13,10 @@ from rich.console import Console
 from pipeline.errors import VanbanError
 from pipeline.settings import Settings, load_params
 
-console = Console(stderr=True)
-out = Console()
+# Piped or captured output is not cut to 80 columns: tables keep whole symbols and names.
+_WIDTH = None if sys.stdout.isatty() else 200
+console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+out = Console(width=_WIDTH)
 
 PARAMS_FILE = Path("params.yaml")
 
