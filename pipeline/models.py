@@ -246,6 +246,9 @@ class TokenChange:
     alternatives: list[str] = field(default_factory=list)
     confidence: float = 1.0
     low_confidence: bool = False
+    src_start: int = -1  # the token in Document.source_text
+    src_end: int = -1
+    page: int | None = None
 
 
 @dataclass

@@ -432,6 +432,9 @@ def restore(doc: Document, settings: Settings) -> Document:
         doc.text, model, low_confidence=settings.restore_low_confidence
     )
     _, alignment = builder.finish()
+    for change in changes:  # offsets are in the current text: map them to the input
+        change.src_start, change.src_end = doc.to_source(change.start, change.end)
+        change.page = doc.page_of(change.src_start)
     doc.add_layer("restore", text, alignment)
     doc.changes.extend(changes)
     return doc

@@ -107,3 +107,23 @@ def test_citation_offsets_round_trip_through_restoration(stem: str) -> None:
         if c.form == "full" and c.cited_number:
             assert c.cited_number in strip_marks(printed), (c.cited_symbol, printed)
             assert c.cited_number in doc.text[c.start : c.end], (c.cited_symbol, printed)
+
+
+def test_restored_tokens_map_back_to_the_input(samples_run: Path) -> None:
+    """Every change the restorer made names the characters of the original input it
+    rewrote: the printed token (up to what normalize made certain: NFKC, tone placement)."""
+    import unicodedata
+
+    from pipeline.textutil import strip_marks
+
+    def plain(s: str) -> str:
+        return strip_marks(unicodedata.normalize("NFKC", s)).lower()
+
+    docs = pd.read_parquet(samples_run / "documents.parquet")
+    changes = pd.read_parquet(samples_run / "changes.parquet")
+    sources = {r.doc_id: Path(r.source_path).read_text("utf-8") for r in docs.itertuples()}
+    assert len(changes) > 500
+    for c in changes.itertuples():
+        assert 0 <= c.src_start < c.src_end <= len(sources[c.doc_id])
+        assert plain(sources[c.doc_id][c.src_start : c.src_end]) == plain(c.original)
+        assert c.page == 1
