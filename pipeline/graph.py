@@ -37,7 +37,7 @@ from pipeline.keys import document_key
 from pipeline.models import Citation, Document, Edge
 from pipeline.registry import stage
 from pipeline.settings import DEFAULT_DICTIONARIES, Settings
-from pipeline.store import atomic_write_parquet
+from pipeline.store import atomic_write_parquet, current_umask
 from pipeline.textutil import strip_marks
 
 UNKNOWN_LEVEL = 7
@@ -525,6 +525,7 @@ PARTITION_BY = {"nodes": "level", "graph_edges": "src_level"}
 def _atomic_dataset(path: Path, table: pa.Table, column: str) -> None:
     """Write a hive-partitioned dataset directory, swapped in with renames."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700 folders: keep the dataset readable
     try:
         pads.write_dataset(
             table,

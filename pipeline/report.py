@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import query as q
+from pipeline.store import atomic_write_text
 
 # The page: inline CSS and the script that renders the list and document pages.
 TEMPLATE = Path(__file__).with_name("report_template.html")
@@ -212,14 +211,5 @@ def render(payload: dict[str, Any]) -> str:
 
 def write_report(data: Path, out: Path) -> Path:
     """Write the report of the tables in `data` to `out` atomically."""
-    text = render(report_data(data))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(out, render(report_data(data)))
     return out

@@ -186,18 +186,39 @@ def document_rows(doc: Document) -> dict[str, list[dict[str, Any]]]:
     return rows
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old or the new contents, never a torn one."""
+def current_umask() -> int:
+    """The process umask (read without changing it for good)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~current_umask()
+
+
+def temp_beside(path: Path) -> Path:
+    """A new empty temporary file next to `path`, with the mode a plain open() would give.
+
+    (mkstemp makes files 0600; renamed into place they would be unreadable to others.)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, _FILE_MODE)
+    return Path(tmp)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old or the new contents, never a torn one."""
+    tmp = temp_beside(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with tmp.open("wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -217,14 +238,12 @@ def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> No
 
 def atomic_write_parquet(path: Path, table: pa.Table) -> None:
     """Write a Parquet file so readers see the old or the new table, never a torn one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temp_beside(path)
     try:
         pq.write_table(table, tmp, compression="zstd")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -241,12 +260,7 @@ def write_tables(
     """
     schemas = table_schemas()
     out_dir.mkdir(parents=True, exist_ok=True)
-    temps = {
-        name: Path(
-            tempfile.mkstemp(prefix=f".{name}.parquet.", suffix=".tmp", dir=out_dir)[1]
-        )
-        for name in schemas
-    }
+    temps = {name: temp_beside(out_dir / f"{name}.parquet") for name in schemas}
     writers = {
         name: pq.ParquetWriter(temps[name], schema, compression="zstd")
         for name, schema in schemas.items()

@@ -187,3 +187,13 @@ def test_killed_run_resumes_to_the_same_tables(tmp_path: Path) -> None:
     assert len(killed["documents"]) == 200
     for name in clean:
         pd.testing.assert_frame_equal(killed[name], clean[name], check_dtype=False)
+
+
+def test_outputs_are_readable_like_plain_files(tmp_path: Path) -> None:
+    """Atomic writes go through temporary files; the results still get the usual mode."""
+    write_docs(tmp_path / "in", {"a.txt": "1/KH-A ok"})
+    run_batch([tmp_path / "in"], tmp_path / "out", FAKE)
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("documents.parquet", "citations.parquet", "manifest.json"):
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
