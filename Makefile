@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES := tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf \
+APT_PACKAGES := python3-venv tesseract-ocr tesseract-ocr-vie tesseract-ocr-eng tesseract-ocr-osd poppler-utils qpdf \
 	fonts-dejavu-core fonts-noto-core hunspell-vi chromium
 SAMPLES ?= samples
 DATA ?= data
@@ -23,7 +23,7 @@ LM_INPUTS := pipeline/lm_build.py pipeline/lm.py pipeline/vnsyllable.py \
 	$(wildcard dictionaries/restore/*.txt dictionaries/restore/*.tsv samples/*.txt)
 
 $(STAMP): pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(VENV)/bin/pip || { rm -rf $(VENV) && python3 -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)

@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.models import Document
-from pipeline.settings import Settings
+from pipeline.settings import STAGE_ORDER, Settings
 
 StageFn = Callable[[Document, Settings], Document]
 
-STAGE_ORDER = ("ingest", "ocr", "normalize", "restore", "segment", "extract", "graph")
 
 
 @dataclass(frozen=True)

@@ -184,9 +184,18 @@ def _failed_id(path: str) -> str:
 
 
 def settings_fingerprint(settings: Settings) -> str:
-    """Changes when a setting or the package version changes (cached rows are then stale)."""
+    """Changes when a setting, the package version, the model or a dictionary file changes
+    (cached rows are then stale)."""
+    files = sorted(p for p in settings.dictionaries.rglob("*") if p.is_file())
+    if settings.lm_model is not None and settings.lm_model.exists():
+        files.append(settings.lm_model)
+    stamps = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     data = json.dumps(
-        {"version": __version__, "settings": asdict(settings) | {"workers": 0, "scheduler": None}},
+        {
+            "version": __version__,
+            "settings": asdict(settings) | {"workers": 0, "scheduler": None},
+            "files": stamps,
+        },
         default=str,
         sort_keys=True,
     )
@@ -251,8 +260,9 @@ def run_batch(
         on_start(len(unique), len(unique) - len(todo))
 
     summaries: dict[str, DocSummary] = {}
+    pending = {id(item) for item in todo}
     for item in unique:
-        if item not in todo and item.result_file is not None:
+        if id(item) not in pending and item.result_file is not None:
             summary = DocSummary(**json.loads(item.result_file.read_text("utf-8"))["summary"])
             summary.cached = True
             summaries[str(item.path)] = summary
@@ -431,11 +441,10 @@ def _execute_dask(todo: list[_Item], settings: Settings) -> Iterator[tuple[_Item
     try:
         client.run(_init_worker)
         futures = {
-            client.submit(process_path, str(item.path), inner, pure=False, key=f"doc-{n}"): item
-            for n, item in enumerate(todo)
+            client.submit(process_path, str(item.path), inner, pure=False): item for item in todo
         }
         for fut in as_completed(list(futures)):
-            item = futures[fut]
+            item = futures.pop(fut)  # released as soon as its rows are saved
             try:
                 res = fut.result()
             except Exception as exc:

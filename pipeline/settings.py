@@ -11,6 +11,8 @@ from pipeline.errors import SettingsError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DICTIONARIES = PACKAGE_DIR.parent / "dictionaries"
+# The pipeline's stages in their order (each is pipeline/<name>.py).
+STAGE_ORDER = ("ingest", "ocr", "normalize", "restore", "segment", "extract", "graph")
 
 
 @dataclass(frozen=True)
@@ -33,19 +35,11 @@ class Settings:
     lm_model: Path | None = None  # None: the default model in dictionaries/
     restore_low_confidence: float = 0.5
     # run
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=lambda: len(os.sched_getaffinity(0)) or 1)
     scheduler: str | None = None  # Dask scheduler address; None = local process pool
     # graph
     graph_partition_threshold: int = 50_000  # above this many nodes, hive-partitioned tables
-    stages: tuple[str, ...] = (
-        "ingest",
-        "ocr",
-        "normalize",
-        "restore",
-        "segment",
-        "extract",
-        "graph",
-    )
+    stages: tuple[str, ...] = STAGE_ORDER
 
     def __post_init__(self) -> None:
         if not 72 <= self.dpi <= 1200:
@@ -56,6 +50,12 @@ class Settings:
             raise SettingsError(f"max_pixels is too small: {self.max_pixels}")
         if not 0 <= self.ocr_min_confidence <= 100:
             raise SettingsError("ocr_min_confidence must be within 0..100")
+        known = ("ingest", "ocr", "normalize", "restore", "segment", "extract", "graph")
+        unknown = [s for s in self.stages if s not in known and not s.startswith("fake_")]
+        if unknown:
+            raise SettingsError(
+                f"unknown stage(s): {', '.join(unknown)}; known: {', '.join(known)}"
+            )
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some values changed (None values are ignored)."""

@@ -41,7 +41,8 @@ def run(
     """Run the whole pipeline over PATHS and write the tables into --out.
 
     A re-run skips documents already processed with the same settings, so an
-    interrupted batch resumes where it stopped.
+    interrupted batch resumes where it stopped. Bad inputs never stop the batch: each
+    gets a status row and a one-line error; the exit status is 1 when any failed.
     """
     settings = settings_from(
         params,
@@ -84,7 +85,7 @@ def run(
         except VanbanError as exc:
             fail(exc)
     _print_summary(result)
-    if result.documents and len(result.failed) == len(result.documents):
+    if result.failed:  # the batch completed, but say so to scripts: exit status 1
         raise typer.Exit(1)
 
 
