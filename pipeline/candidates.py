@@ -37,8 +37,8 @@ _LATIN1_MARKED = frozenset("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒ
 # ------------------------------------------------------------------ resources
 
 
-@lru_cache(maxsize=4)
 def load_model(path: str | None) -> Model:
+    """The model at `path` (default: the bundled one); `lm.load` caches it by file time."""
     from pipeline.lm_build import default_model_path
 
     model_path = Path(path) if path else default_model_path()

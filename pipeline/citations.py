@@ -144,7 +144,7 @@ def _fold(text: str) -> str:
 
 # Whole documents are folded by several readers in turn: a few are kept.
 _fold_short = lru_cache(maxsize=65536)(_fold)
-_fold_long = lru_cache(maxsize=256)(_fold)
+_fold_long = lru_cache(maxsize=4)(_fold)  # whole documents: only the current ones
 
 
 def fold_ocr(text: str) -> str:
@@ -158,7 +158,7 @@ def _fold_ocr(text: str) -> str:
 
 
 _fold_ocr_short = lru_cache(maxsize=65536)(_fold_ocr)
-_fold_ocr_long = lru_cache(maxsize=256)(_fold_ocr)
+_fold_ocr_long = lru_cache(maxsize=4)(_fold_ocr)
 
 
 @lru_cache(maxsize=4096)

@@ -187,7 +187,7 @@ _PREAMBLE = re.compile(
 _HEADING = re.compile(r"\s*([ivxl|1]{1,5}|\d{1,2})\s*[.)]\s")
 
 
-@lru_cache(maxsize=64)  # asked once per sentence of the same text
+@lru_cache(maxsize=4)  # asked once per sentence of the same (current) text
 def double_spaced(text: str) -> bool:
     """True when (nearly) every line is followed by a blank one, as in some PDF exports."""
     lines = text.split("\n")

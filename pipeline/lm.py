@@ -305,7 +305,7 @@ def save(model: Model, path: Path) -> None:
         pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
     if counts is not None:
-        ctmp = counts_path(path).with_suffix(".tmp")
+        ctmp = counts_path(path).with_name(counts_path(path).name + ".tmp")
         with ctmp.open("wb") as fh:
             pickle.dump(dict(counts), fh, protocol=pickle.HIGHEST_PROTOCOL)
         ctmp.replace(counts_path(path))
@@ -342,6 +342,8 @@ def load(path: Path) -> Model:
         state["bow2"],
         state["meta"],
     )
+    if len(_CACHE) >= 2:  # a rewritten or adapted model replaces the oldest one
+        del _CACHE[next(iter(_CACHE))]
     _CACHE[key] = model
     return model
 

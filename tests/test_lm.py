@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import pytest
@@ -116,14 +115,14 @@ def test_has_full_marks(text: str, clean: bool) -> None:
     assert lm.has_full_marks(text) is clean
 
 
-def test_default_model_loads_fast() -> None:
+def test_default_model_loads() -> None:
+    """The model `make` builds loads (its load time is printed by benchmarks/restore.py,
+    not asserted here: timings belong in benchmarks)."""
     path = default_model_path()
     if not path.exists():
         pytest.skip("default model not built (python -m pipeline.lm_build)")
     lm._CACHE.clear()
-    t0 = time.perf_counter()
     model = lm.load(path)
-    assert time.perf_counter() - t0 < 1.0
     assert len(model.vocab) > 5000
 
 
