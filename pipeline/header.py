@@ -399,7 +399,7 @@ def read_trailer(text: str, rules: Rules, meta: DocumentMeta) -> None:
 def _issuer_in_body(text: str, rules: Rules, meta: DocumentMeta) -> None:
     """ "<Body> [place] ban hành/xây dựng/yêu cầu ..." in the body when the header is missing."""
     folded = fold_ocr(text)
-    for m in re.finditer(r"(?<![a-z])(s[a-z] y te|bo y te|uy ban nhan dan|ubnd)\b", folded):
+    for m in _body_names(tuple(rules.header_names)).finditer(folded):
         got = canonical_body(text[m.start() : m.end()], rules)
         if not got:
             continue
@@ -419,6 +419,13 @@ def _issuer_in_body(text: str, rules: Rules, meta: DocumentMeta) -> None:
         value = " ".join(x for x in (got[0], kind, place) if x)
         _set(meta, text, "issuer", value, m.start(), m.end() + (loc.end() if loc else 0), 0.6)
         return
+
+
+@lru_cache(maxsize=4)
+def _body_names(names: tuple[str, ...]) -> re.Pattern[str]:
+    """Any issuing body of the dictionaries, as it reads in folded text (longest first)."""
+    alts = {r"\s+".join(map(re.escape, fold_ocr(n).split())) for n in names if n.strip()}
+    return re.compile(r"(?<![a-z])(" + "|".join(sorted(alts, key=len, reverse=True)) + r")\b")
 
 
 def _most_named_place(text: str, rules: Rules) -> str:

@@ -193,13 +193,20 @@ def test_fallback_evidence_has_lower_confidence() -> None:
     assert meta.confidence["issuer"] < 0.9
 
 
-def test_issuer_named_only_in_the_body() -> None:
-    text = (
-        "KẾ HOẠCH\nTruyền thông\n\n\nSở Y tế Thành phố ban hành Kế hoạch như sau:\n"
-        "...Thành phố Cần Thơ..."
-    )
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Sở Y tế Thành phố ban hành", "Sở Y tế Thành phố Cần Thơ"),
+        ("Sở Tài chính Thành phố xây dựng", "Sở Tài chính Thành phố Cần Thơ"),
+        ("Sở Giáo dục và Đào tạo Thành phố ban hành", "Sở Giáo dục và Đào tạo Thành phố Cần Thơ"),
+        ("So Tai chinh Thanh pho ban hanh", "Sở Tài chính Thành phố Cần Thơ"),  # no marks
+    ],
+)
+def test_issuer_named_only_in_the_body(body: str, expected: str) -> None:
+    """Any issuing body the dictionaries know, not only health departments."""
+    text = f"KẾ HOẠCH\nTruyền thông\n\n\n{body} Kế hoạch như sau:\n...Thành phố Cần Thơ..."
     meta, _, _ = read_meta(text, RULES)
-    assert meta.issuer == "Sở Y tế Thành phố Cần Thơ"
+    assert meta.issuer == expected
 
 
 @pytest.mark.parametrize(
