@@ -2,13 +2,15 @@
 
 Every function takes the data directory (or an open connection from `connect`) and
 returns a pandas DataFrame (or tree lines), so the CLI, the report and the notebooks
-share them. A symbol argument matches keys whatever their "@year" suffix, spaces, case
-and Đ/D spelling ("57-nq/tw", "2121/QD-BYT" and "2121/QĐ-BYT@2025" all match).
+share them. A symbol argument matches keys whatever their spaces, case and Đ/D spelling
+("57-nq/tw", "2121/QD-BYT" and "2121/QĐ-BYT" all match); without "@year" it matches every
+year of the symbol, with one ("2121/QĐ-BYT@2025") only that year.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,17 @@ Db = Path | str | duckdb.DuckDBPyConnection
 def norm_symbol(text: str) -> str:
     """Loose form of a symbol or key for matching: no '@year', spaces, marks; upper case."""
     return strip_marks(text.split("@", 1)[0]).upper().replace(" ", "")
+
+
+def year_of(text: str) -> str:
+    """The '@year' part of a symbol or key ('' when it has none)."""
+    return text.split("@", 1)[1].strip() if "@" in text else ""
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') matching values that contain `text` literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _source(data: Path, name: str) -> str | None:
@@ -82,13 +95,18 @@ def connect(data: Path | str = "data", *, build: bool = True) -> duckdb.DuckDBPy
     # One row per (citing, cited) pair: the graph that traversals walk.
     con.execute(
         "CREATE TABLE links AS SELECT src_key, dst_key, "
-        "bool_or(relation IN ('thuc_hien','trien_khai','huong_dan')) AS implementing "
-        "FROM graph_edges GROUP BY ALL"
+        "bool_or(list_contains(?, relation)) AS implementing "
+        "FROM graph_edges GROUP BY ALL",
+        [list(IMPLEMENTING)],
     )
     keys = con.execute("SELECT key, coalesce(nullif(symbol, ''), key) FROM nodes").fetchall()
     index = pd.DataFrame(
-        {"key": [k for k, _ in keys], "norm": [norm_symbol(s) for _, s in keys]},
-        columns=["key", "norm"],
+        {
+            "key": [k for k, _ in keys],
+            "norm": [norm_symbol(s) for _, s in keys],
+            "year": ["" if k.startswith(("name:", "doc:")) else year_of(k) for k, _ in keys],
+        },
+        columns=["key", "norm", "year"],
     )
     con.register("_node_index", index)
     con.execute("CREATE TABLE node_index AS SELECT * FROM _node_index")
@@ -101,12 +119,16 @@ def _con(db: Db) -> duckdb.DuckDBPyConnection:
 
 
 def find_keys(db: Db, symbol: str) -> list[str]:
-    """Node keys matching a symbol, a key, a doc_id or a source file name."""
+    """Node keys matching a symbol, a key, a doc_id or a source file name.
+
+    "5/KH-BYT" matches every year of that symbol; "5/KH-BYT@2025" only the 2025 one.
+    """
     con = _con(db)
+    year = year_of(symbol) if "@" in symbol else None
     rows = con.execute(
-        "SELECT key FROM node_index WHERE norm = ? OR key = ? "
+        "SELECT key FROM node_index WHERE (norm = ? AND (? IS NULL OR year = ?)) OR key = ? "
         "UNION SELECT key FROM nodes WHERE doc_id = ? OR file_name = ? ORDER BY 1",
-        [norm_symbol(symbol), symbol, symbol, symbol],
+        [norm_symbol(symbol), year, year, symbol, symbol, symbol],
     ).fetchall()
     return [r[0] for r in rows]
 
@@ -181,13 +203,78 @@ class TreeLine:
     repeat: bool = False  # already shown above: its subtree is not repeated
 
 
+Link = tuple[str, bool]  # (citing document key, whether the link is an implementing one)
+
+
+def _acyclic(
+    roots: list[str],
+    children: dict[str, list[Link]],
+    order: Callable[[str], tuple[int, str, str]],
+) -> dict[str, list[Link]]:
+    """`children` without the links that close a cycle and without links into a root.
+
+    A depth-first walk from the roots (children taken in `order`, so the result is
+    stable) drops each link back to a node still on its path; every node reachable
+    from a root stays reachable.
+    """
+    dag: dict[str, list[Link]] = defaultdict(list)
+    on_path: set[str] = set()
+    seen: set[str] = set()
+
+    def kids(key: str) -> Iterator[Link]:
+        return iter(sorted(children.get(key, []), key=lambda link: order(link[0])))
+
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        on_path.add(root)
+        stack = [(root, kids(root))]
+        while stack:
+            node, todo = stack[-1]
+            for kid, implementing in todo:
+                if kid in roots or kid in on_path:
+                    continue  # would close a cycle
+                dag[node].append((kid, implementing))
+                if kid not in seen:
+                    seen.add(kid)
+                    on_path.add(kid)
+                    stack.append((kid, kids(kid)))
+                    break
+            else:
+                on_path.discard(node)
+                stack.pop()
+    return dag
+
+
+def _longest_depths(roots: list[str], dag: dict[str, list[Link]]) -> dict[str, int]:
+    """Longest distance of every node of the acyclic `dag` from the roots."""
+    waiting: dict[str, int] = defaultdict(int)
+    for links in dag.values():
+        for kid, _ in links:
+            waiting[kid] += 1
+    depth = dict.fromkeys(roots, 0)
+    ready = list(roots)
+    while ready:
+        node = ready.pop()
+        for kid, _ in dag.get(node, []):
+            depth[kid] = max(depth.get(kid, 0), depth[node] + 1)
+            waiting[kid] -= 1
+            if not waiting[kid]:
+                ready.append(kid)
+    return depth
+
+
 def hierarchy(db: Db, symbol: str, max_depth: int = 8, repeat_limit: int = 12) -> list[TreeLine]:
     """The chain down from a document: who implements it, who implements those...
 
     A node sits at its longest distance from the root (57-NQ/TW -> 71/NQ-CP ->
-    2121/QĐ-BYT -> 1138/KH-BYT rather than 1138/KH-BYT right under 57-NQ/TW); when
-    several parents lie one step above it, it is shown under each of them, its subtree
-    repeated when it has at most `repeat_limit` nodes and marked `repeat` otherwise.
+    2121/QĐ-BYT -> 1138/KH-BYT rather than 1138/KH-BYT right under 57-NQ/TW), measured
+    with the links that close a cycle left out, so every document reachable from the
+    root is shown. It hangs under the parents one step above it, only the implementing
+    ones (IMPLEMENTING) when it has such a parent there; under several parents it is
+    shown under each, its subtree repeated when it has at most `repeat_limit` nodes and
+    marked `repeat` otherwise.
     """
     con = _con(db)
     keys = _need_keys(con, symbol)
@@ -203,31 +290,36 @@ def hierarchy(db: Db, symbol: str, max_depth: int = 8, repeat_limit: int = 12) -
         WHERE l.dst_key IN (SELECT key FROM down) AND l.src_key IN (SELECT key FROM down)
         """
     ).fetchall()
-    children: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    children: dict[str, list[Link]] = defaultdict(list)
     for src, dst, implementing in rows:
         children[dst].append((src, bool(implementing)))
-    # Longest distance from the roots, bounded so cycles end.
-    depth = dict.fromkeys(keys, 0)
-    for _ in range(max_depth):
-        changed = False
-        for parent, kids in children.items():
-            if parent not in depth:
-                continue
-            for kid, _impl in kids:
-                d = min(depth[parent] + 1, max_depth)
-                if depth.get(kid, -1) < d and kid not in keys:
-                    depth[kid] = d
-                    changed = True
-        if not changed:
-            break
+    reachable = set(keys) | {r[0] for r in rows}
     info = {
         r[0]: r[1:]
         for r in con.execute(
             "SELECT key, symbol, doc_type, issuer, issued_date, in_archive, file_name, level "
             "FROM nodes WHERE key IN (SELECT unnest(?))",
-            [list(depth)],
+            [sorted(reachable)],
         ).fetchall()
     }
+
+    def order(key: str) -> tuple[int, str, str]:
+        i = info.get(key)
+        return (i[6] if i else 7, (i[3] or "9999") if i else "9999", key)
+
+    roots = sorted(keys, key=order)
+    dag = _acyclic(roots, children, order)
+    depth = _longest_depths(roots, dag)
+    # The parents one step above each node, implementing ones first when there are any.
+    above: dict[str, list[Link]] = defaultdict(list)
+    for parent, links in dag.items():
+        for kid, implementing in links:
+            if depth[kid] == depth[parent] + 1 <= max_depth:
+                above[kid].append((parent, implementing))
+    tree: dict[str, list[str]] = defaultdict(list)
+    for kid, parents in above.items():
+        for parent in [p for p, impl in parents if impl] or [p for p, _ in parents]:
+            tree[parent].append(kid)
     rel = {
         (r[0], r[1]): r[2]
         for r in con.execute(
@@ -248,14 +340,8 @@ def hierarchy(db: Db, symbol: str, max_depth: int = 8, repeat_limit: int = 12) -
         parts.append(f"[{file_name}]" if in_archive else "(not in archive)")
         return "  ".join(parts)
 
-    def order(key: str) -> tuple[int, str, str]:
-        i = info.get(key)
-        return (i[6] if i else 7, (i[3] or "9999") if i else "9999", key)
-
     def kids_of(key: str) -> list[str]:
-        return sorted(
-            {k for k, _ in children.get(key, []) if depth.get(k) == depth[key] + 1}, key=order
-        )
+        return sorted(tree.get(key, []), key=order)
 
     size: dict[str, int] = {}
 
@@ -278,7 +364,7 @@ def hierarchy(db: Db, symbol: str, max_depth: int = 8, repeat_limit: int = 12) -
         for kid in kids_of(key):
             walk(kid, level + 1, rel.get((kid, key), ""))
 
-    for root in sorted(keys, key=order):
+    for root in roots:
         walk(root, 0, "")
     return lines
 
@@ -315,13 +401,13 @@ def tasks(db: Db, unit: str | None = None) -> pd.DataFrame:
     The unit is matched without marks and case, so "so y te" finds "Sở Y tế".
     """
     con = _con(db)
-    pattern = f"%{strip_marks(unit).lower()}%" if unit else "%"
+    pattern = like_pattern(strip_marks(unit).lower()) if unit else "%"
     return con.execute(
         """
         SELECT coalesce(d.symbol, d.file_name) AS document, a.unit, a.role, a.task,
                a.deadline_date, a.deadline_text, a.recurrence, a.section_path
         FROM assignments a LEFT JOIN documents d USING (doc_id)
-        WHERE lower(strip_accents(replace(replace(a.unit, 'đ', 'd'), 'Đ', 'D'))) LIKE ?
+        WHERE lower(strip_accents(replace(replace(a.unit, 'đ', 'd'), 'Đ', 'D'))) LIKE ? ESCAPE '\\'
         ORDER BY a.deadline_date NULLS LAST, document, a.start
         """,
         [pattern],

@@ -6,6 +6,7 @@ with citations placed by hand) and are shared with test_query and test_report.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -50,7 +51,7 @@ def make_doc(
 
     `described` gives (type name, issuer, ISO date) of cited symbols, as an extractor would.
     """
-    doc_id = f"{abs(hash((text, name))) % 16**16:016x}"
+    doc_id = hashlib.sha256(repr((text, name)).encode()).hexdigest()[:16]
     meta = DocumentMeta(
         doc_type=doc_type,
         symbol=symbol,

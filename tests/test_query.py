@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from pipeline import query as q
 from pipeline.cli.main import app
 from pipeline.errors import DataError
-from pipeline.models import Assignment
+from pipeline.models import Assignment, Document
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +108,96 @@ def test_hierarchy_repeats_small_subtrees_and_refers_to_large_ones(data: Path) -
     assert len(full) == len(set(full)) and set(full) == {x.key for x in small}
 
 
+# Made-up plans for the cycle, relation and year cases (the way an extractor reads them).
+SMALL = {
+    "1-NQ/TW": ("Nghị quyết", "Bộ Chính trị", "2025-01-01"),
+    "20/KH-BYT": ("Kế hoạch", "Bộ Y tế", "2025-02-01"),
+    "21/KH-BYT": ("Kế hoạch", "Bộ Y tế", "2025-02-02"),
+    "30/KH-SYT": ("Kế hoạch", "Sở Y tế", "2025-03-01"),
+    "40/KH-SYT": ("Kế hoạch", "Sở Y tế", "2025-03-02"),
+}
+IMPLEMENTS = "Thực hiện {} ngày {} của {}.\n"
+MENTIONS = "Theo {} ngày {} của {}.\n"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    def plan(lines: list[tuple[str, str]], symbol: str, date: str, name: str) -> Document:
+        text = "".join(
+            cue.format(f"Kế hoạch số {cited}", SMALL[cited][2], SMALL[cited][1])
+            if "KH" in cited
+            else cue.format(f"Nghị quyết số {cited}", "01/01/2025", "Bộ Chính trị")
+            for cue, cited in lines
+        )
+        return make_doc(text, symbol, "Sở Y tế", date, "Kế hoạch", SMALL, name)
+
+    docs = [
+        # 1-NQ/TW <- 20/KH-BYT <- 30/KH-SYT, and 30/KH-SYT, 40/KH-SYT cite each other
+        plan([(IMPLEMENTS, "1-NQ/TW")], "20/KH-BYT", "2025-02-01", "b.txt"),
+        plan(
+            [(IMPLEMENTS, "20/KH-BYT"), (MENTIONS, "40/KH-SYT")], "30/KH-SYT", "2025-03-01", "c.txt"
+        ),
+        plan([(MENTIONS, "30/KH-SYT")], "40/KH-SYT", "2025-03-02", "d.txt"),
+        # 50/KH-SYT implements 20/KH-BYT and merely mentions 21/KH-BYT (one level up both);
+        # 60/KH-SYT only mentions 21/KH-BYT
+        plan([(IMPLEMENTS, "1-NQ/TW")], "21/KH-BYT", "2025-02-02", "b2.txt"),
+        plan(
+            [(IMPLEMENTS, "20/KH-BYT"), (MENTIONS, "21/KH-BYT")], "50/KH-SYT", "2025-03-05", "x.txt"
+        ),
+        plan([(MENTIONS, "21/KH-BYT")], "60/KH-SYT", "2025-03-06", "y.txt"),
+        # one administrative symbol issued in two years
+        make_doc(
+            "Kế hoạch năm 2024.", "5/KH-BYT", "Bộ Y tế", "2024-05-01", "Kế hoạch", None, "k24.txt"
+        ),
+        make_doc(
+            "Kế hoạch năm 2025.", "5/KH-BYT", "Bộ Y tế", "2025-05-01", "Kế hoạch", None, "k25.txt"
+        ),
+    ]
+    return build_archive(tmp_path_factory.mktemp("small"), docs)
+
+
+def test_hierarchy_shows_every_member_of_a_cycle_once(small: Path) -> None:
+    lines = q.hierarchy(small, "1-NQ/TW", repeat_limit=0)
+    depth = {x.key: x.depth for x in lines if not x.repeat}
+    keys = [x.key for x in lines if not x.repeat]
+    assert len(keys) == len(set(keys))
+    # each at its longest distance once the link closing the cycle is left out
+    assert {k: depth[k] for k in ("20/KH-BYT@2025", "30/KH-SYT@2025", "40/KH-SYT@2025")} == {
+        "20/KH-BYT@2025": 1,
+        "30/KH-SYT@2025": 2,
+        "40/KH-SYT@2025": 3,
+    }
+
+
+def test_hierarchy_prefers_implementing_parents(small: Path) -> None:
+    lines = q.hierarchy(small, "1-NQ/TW")
+    parents: dict[str, set[str]] = {}
+    path: list[str] = []
+    for line in lines:
+        path[line.depth :] = [line.key]
+        if line.depth:
+            parents.setdefault(line.key, set()).add(path[line.depth - 1])
+    # implemented one level up and mentioned one level up: shown under the implemented only
+    assert parents["50/KH-SYT@2025"] == {"20/KH-BYT@2025"}
+    # only mentioned: still in the tree, under what it mentions
+    assert parents["60/KH-SYT@2025"] == {"21/KH-BYT@2025"}
+    assert parents["40/KH-SYT@2025"] == {"30/KH-SYT@2025"}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "keys"),
+    [
+        ("5/KH-BYT", ["5/KH-BYT@2024", "5/KH-BYT@2025"]),
+        ("5/kh-byt", ["5/KH-BYT@2024", "5/KH-BYT@2025"]),
+        ("5/KH-BYT@2025", ["5/KH-BYT@2025"]),
+        ("5 / KH-BYT@2024", ["5/KH-BYT@2024"]),
+        ("5/KH-BYT@2023", []),
+    ],
+)
+def test_an_explicit_year_matches_that_year_only(small: Path, symbol: str, keys: list[str]) -> None:
+    assert q.find_keys(small, symbol) == keys
+
+
 def test_cited_by_lists_what_a_document_cites(data: Path) -> None:
     df = q.cited_by(data, "ministry.txt")
     assert set(df.symbol) == {"9-NQ/TW", "40/NQ-CP", "700/QĐ-BYT", "12/2025/NĐ-CP"}
@@ -128,6 +218,11 @@ def test_tasks_match_units_without_marks(data: Path, unit: str | None, n: int) -
     assert len(df) == n
     if unit and "y te" in unit:
         assert df.iloc[0].deadline_date == "2025-12-15" and df.iloc[0].document == "310/KH-BYT"
+
+
+@pytest.mark.parametrize("unit", ["%", "_", "s_ y te", "so%te"])
+def test_tasks_take_like_wildcards_literally(data: Path, unit: str) -> None:
+    assert q.tasks(data, unit).empty
 
 
 def test_sql_over_the_views(data: Path) -> None:
