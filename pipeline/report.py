@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,17 +197,20 @@ def report_data(data: Path) -> dict[str, Any]:
 def render(payload: dict[str, Any]) -> str:
     """The report's HTML text."""
     svg = payload.pop("svg")
-    blob = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+    # "<" escaped as \u003c: no text in the data can end or re-open the <script> element.
+    blob = json.dumps(payload, ensure_ascii=False).replace("<", "\\u003c")
     n_docs = len(payload["documents"])
     n_nodes = len(payload["nodes"])
     n_edges = len(payload["edges"])
+    fills = {
+        "TITLE": html.escape(payload["title"]),
+        "STATS": f"{n_docs} documents · {n_nodes} nodes · {n_edges} links",
+        "SVG": svg,
+        "DATA": blob,
+    }
     template = TEMPLATE.read_text(encoding="utf-8")
-    return (
-        template.replace("{{TITLE}}", html.escape(payload["title"]))
-        .replace("{{STATS}}", f"{n_docs} documents · {n_nodes} nodes · {n_edges} links")
-        .replace("{{SVG}}", svg)
-        .replace("{{DATA}}", blob)
-    )
+    # one pass, so a placeholder that appears inside the data is never filled in again
+    return re.sub(r"\{\{(TITLE|STATS|SVG|DATA)\}\}", lambda m: fills[m.group(1)], template)
 
 
 def write_report(data: Path, out: Path) -> Path:

@@ -83,3 +83,22 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     assert "ministry.txt" in re.sub(r"<script.*?</script>", "", dom, flags=re.S)
     page = chromium(tmp_path, "--dump-dom", report.as_uri() + "#doc/310%2FKH-BYT%402025").stdout
     assert "<h3>Citations</h3>" in page and "12/2025/NĐ-CP" in page
+
+
+def test_text_in_the_data_cannot_break_the_page() -> None:
+    """Document text is data: it can neither close the page's script nor fill a placeholder."""
+    from pipeline.report import TEMPLATE, render
+
+    hostile = "</script><!--<script>{{DATA}}{{SVG}}"
+    payload = {
+        "svg": "<svg></svg>",
+        "documents": [{"title": hostile}],
+        "nodes": [],
+        "edges": [],
+        "title": "t",
+    }
+    page = render(payload)
+    template = TEMPLATE.read_text(encoding="utf-8")
+    assert page.count("</script>") == template.count("</script>")
+    assert page.count("<svg></svg>") == 1
+    assert "{{DATA}}" in page  # the data's own text, escaped inside the JSON, not filled
