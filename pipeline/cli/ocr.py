@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from pipeline.cli.common import console, safe_name, settings_from
+from pipeline.cli.common import console, fail, safe_name, settings_from
 from pipeline.models import Status
 from pipeline.runner import new_document, run_stages
 from pipeline.store import atomic_write_text
@@ -23,6 +23,9 @@ def ocr(
     """Write the text of each input as OUT/<input stem>.txt."""
     settings = settings_from(ocr_lang=lang, dpi=dpi, workers=workers)
     out.mkdir(parents=True, exist_ok=True)
+    targets = [safe_name(Path(p.name).stem, ".txt") for p in files]
+    if len(set(targets)) < len(targets):
+        fail("two inputs share a file stem (a.pdf, a.png): OCR them into separate folders", 2)
     failures = 0
     with Progress(console=console) as progress:
         task = progress.add_task("ocr", total=len(files))

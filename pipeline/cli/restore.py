@@ -31,12 +31,19 @@ def restore(
     except VanbanError as exc:
         fail(exc)
     if not files:
-        text, found, _ = restore_text(normalize_text(sys.stdin.read()), lm)
+        text, found, _ = restore_text(
+            normalize_text(sys.stdin.read()), lm, low_confidence=settings.restore_low_confidence
+        )
         sys.stdout.write(text)
         _report(found, changes)
         return
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
+        if any(p.resolve().parent == out.resolve() for p in files):
+            fail("-o is the folder of an input: restored files would replace the originals", 2)
+    names = [safe_name(p.name) for p in files]
+    if out is not None and len(set(names)) < len(names):
+        fail("two inputs have the same file name; restore them into separate folders", 2)
     failed = 0
     for path in files:
         try:
