@@ -8,25 +8,13 @@ gives each citation its section path from the section tree (`segment` runs first
 
 from __future__ import annotations
 
-import re
-
 from pipeline.assignments import find_assignments
-from pipeline.citations import Rules, load_rules, section_path
+from pipeline.citations import load_rules, section_path
 from pipeline.header import read_meta
-from pipeline.models import Citation, Document, DocumentMeta
+from pipeline.models import Citation, Document
 from pipeline.registry import stage
 from pipeline.settings import Settings
-from pipeline.shortforms import find_full, find_laws_by_name, find_short
-
-
-def home_of(meta: DocumentMeta, rules: Rules) -> tuple[str, str, str] | None:
-    """(place, "tỉnh"/"thành phố", issuer without place) of a local issuer, else None."""
-    if not meta.issuer:
-        return None
-    m = re.match(r"(.+?)\s+(tỉnh|[Tt]hành phố)\s+(.+)$", meta.issuer)
-    if m:
-        return m.group(3), m.group(2), m.group(1)
-    return None
+from pipeline.shortforms import find_citations, home_of
 
 
 def _locate(doc: Document, items: list[Citation]) -> None:
@@ -46,14 +34,8 @@ def extract(doc: Document, settings: Settings) -> Document:
     for span in meta.evidence.values():
         span.src_start, span.src_end = doc.to_source(span.start, span.end)
     doc.meta = meta
-    skip = [own] if own else []
     printed = (doc.source_text, doc.to_source, doc.from_source) if doc.layers else None
-    full = find_full(text, rules, skip, home_of(meta, rules), printed)
-    if meta.symbol:
-        full = [c for c in full if c.cited_symbol != meta.symbol]
-    short = find_short(text, rules, full)
-    named = find_laws_by_name(text, rules, full)
-    cites = sorted(full + short + named, key=lambda c: c.start)
+    cites = find_citations(text, rules, meta, own, printed)
     _locate(doc, cites)
     doc.citations = cites
     home = home_of(meta, rules)

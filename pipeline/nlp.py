@@ -25,8 +25,9 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_prefix_regex, compile_suffix_regex
 
 from pipeline.citations import Rules, load_rules
+from pipeline.header import read_meta
 from pipeline.settings import DEFAULT_DICTIONARIES
-from pipeline.shortforms import find_full, find_laws_by_name, find_short
+from pipeline.shortforms import find_citations
 
 if not Span.has_extension("citation"):
     Span.set_extension("citation", default=None)
@@ -65,14 +66,9 @@ class CitationComponent:
         self.rules = rules
 
     def __call__(self, doc: Doc) -> Doc:
-        full = find_full(doc.text, self.rules)
-        found = (
-            full
-            + find_short(doc.text, self.rules, full)
-            + find_laws_by_name(doc.text, self.rules, full)
-        )
+        meta, own, _ = read_meta(doc.text, self.rules)
         spans = []
-        for c in sorted(found, key=lambda c: c.start):
+        for c in find_citations(doc.text, self.rules, meta, own):
             span = doc.char_span(c.start, c.end, label=c.form.upper(), alignment_mode="expand")
             if span is not None:
                 span._.citation = c

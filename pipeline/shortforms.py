@@ -37,7 +37,7 @@ from pipeline.citations import (
     type_before,
 )
 from pipeline.keys import document_key
-from pipeline.models import Citation
+from pipeline.models import Citation, DocumentMeta
 
 # --------------------------------------------------------------------------- one citation
 
@@ -469,3 +469,30 @@ def find_laws_by_name(text: str, rules: Rules, full: list[Citation]) -> list[Cit
             )
         )
     return out
+
+
+def home_of(meta: DocumentMeta, rules: Rules) -> tuple[str, str, str] | None:
+    """(place, "tỉnh"/"thành phố", issuer without place) of a local issuer, else None."""
+    if not meta.issuer:
+        return None
+    m = re.match(r"(.+?)\s+(tỉnh|[Tt]hành phố)\s+(.+)$", meta.issuer)
+    if m:
+        return m.group(3), m.group(2), m.group(1)
+    return None
+
+
+def find_citations(
+    text: str,
+    rules: Rules,
+    meta: DocumentMeta,
+    own: tuple[int, int] | None = None,
+    printed: tuple[str, Mapper, Mapper] | None = None,
+) -> list[Citation]:
+    """Every citation of a document (full, short, laws by name) in text order; the
+    document's own symbol (its "Số:" line at `own`, or `meta.symbol`) is not one."""
+    full = find_full(text, rules, [own] if own else [], home_of(meta, rules), printed)
+    if meta.symbol:
+        full = [c for c in full if c.cited_symbol != meta.symbol]
+    short = find_short(text, rules, full)
+    named = find_laws_by_name(text, rules, full)
+    return sorted(full + short + named, key=lambda c: c.start)

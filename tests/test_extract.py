@@ -231,6 +231,18 @@ def test_spacy_pipeline_marks_bodies_units_and_citations() -> None:
     assert cites == [("57-NQ/TW", "57-NQ/TW", "full"), ("Nghị quyết 57", "57-NQ/TW", "short")]
 
 
+def test_spacy_citations_leave_out_the_documents_own_symbol() -> None:
+    """The spaCy component and the extract stage share one citation finder: a document's
+    own "Số:" symbol is never one of its citations."""
+    from pipeline.nlp import build_nlp
+
+    doc = build_nlp()(
+        "SỞ Y TẾ\nSố: 12/KH-SYT\nNghệ An, ngày 5 tháng 3 năm 2025\nKẾ HOẠCH\n"
+        "Căn cứ Nghị quyết số 57-NQ/TW ngày 22/12/2024 của Bộ Chính trị;\n"
+    )
+    assert [s._.citation.cited_symbol for s in doc.spans["citations"]] == ["57-NQ/TW"]
+
+
 def test_symbol_damaged_by_a_rewriting_stage_is_read_from_the_printed_input() -> None:
     """Restoration may turn a code into a word ("BYT" -> "BỤT"); the printed input decides."""
     text = "Căn cứ Thông tư số 07/2024/TT-\n\nBYT ngày 17/5/2024 của Bộ Y tế;"
