@@ -51,7 +51,3 @@ def get_stage(name: str) -> StageInfo:
         else:
             raise KeyError(f"unknown stage {name!r}; known: {', '.join(STAGE_ORDER)}")
     return _STAGES[name]
-
-
-def all_stages() -> list[StageInfo]:
-    return [get_stage(n) for n in STAGE_ORDER]

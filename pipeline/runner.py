@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.errors import InputError, InputTooLarge, VanbanError
-from pipeline.models import Document, SourceKind, Status
+from pipeline.models import Document, Status
 from pipeline.registry import get_stage
 from pipeline.settings import Settings
 from pipeline.store import atomic_write_json, atomic_write_text, document_rows, write_tables
@@ -150,15 +150,8 @@ def process_path(path: str, settings: Settings) -> dict[str, Any]:
     worker process (picklable arguments and result).
     """
     t0 = time.perf_counter()
-    p = Path(path)
-    try:
-        doc = new_document(p, settings)
-    except (InputError, OSError) as exc:
-        sha = ""
-        doc = Document(doc_id=_failed_id(path), source_path=path, sha256=sha)
-        doc.kind = SourceKind.UNKNOWN
-        doc.status, doc.error = Status.FAILED, f"ingest: {exc}"
-    else:
+    doc = open_document(Path(path), settings)
+    if doc.status != Status.FAILED:
         doc = run_stages(doc, settings)
     rows = document_rows(doc)
     summary = DocSummary(
@@ -173,6 +166,16 @@ def process_path(path: str, settings: Settings) -> dict[str, Any]:
         seconds=round(time.perf_counter() - t0, 3),
     )
     return {"rows": rows, "text": doc.text, "summary": asdict(summary)}
+
+
+def open_document(path: Path, settings: Settings) -> Document:
+    """`new_document`, or a failed Document carrying the one-line reason it cannot be read."""
+    try:
+        return new_document(path, settings)
+    except (InputError, OSError) as exc:
+        doc = Document(doc_id=_failed_id(str(path)), source_path=str(path), sha256="")
+        doc.status, doc.error = Status.FAILED, f"ingest: {exc}"
+        return doc
 
 
 def _failed_id(path: str) -> str:
@@ -471,13 +474,7 @@ def run_stage_step(
 
     docs: list[Document] = []
     if name == settings.stages[0]:
-        for path in discover(inputs):
-            try:
-                doc = new_document(path, settings)
-            except (InputError, OSError) as exc:
-                doc = Document(doc_id=_failed_id(str(path)), source_path=str(path), sha256="")
-                doc.status, doc.error = Status.FAILED, f"ingest: {exc}"
-            docs.append(doc)
+        docs = [open_document(path, settings) for path in discover(inputs)]
     else:
         for folder in inputs:
             docs += [serialize.loads(p.read_text("utf-8")) for p in sorted(folder.glob("*.json"))]

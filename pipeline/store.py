@@ -12,7 +12,7 @@ import tempfile
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -230,10 +230,11 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True))
 
 
-def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
-    """Write rows as one Parquet file atomically (columns missing in a row become null)."""
-    columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
-    atomic_write_parquet(path, pa.Table.from_pydict(columns, schema=schema))
+def rows_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """An Arrow table of row dicts (a column missing in a row becomes null)."""
+    return pa.Table.from_pydict(
+        {f.name: [r.get(f.name) for r in rows] for f in schema}, schema=schema
+    )
 
 
 def atomic_write_parquet(path: Path, table: pa.Table) -> None:
@@ -270,8 +271,7 @@ def write_tables(
 
     def flush(name: str) -> None:
         rows = buffers[name]
-        columns = {f.name: [r.get(f.name) for r in rows] for f in schemas[name]}
-        writers[name].write_table(pa.Table.from_pydict(columns, schema=schemas[name]))
+        writers[name].write_table(rows_table(rows, schemas[name]))
         counts[name] += len(rows)
         buffers[name] = []
 
@@ -291,12 +291,3 @@ def write_tables(
             writers[name].close()
             tmp.unlink(missing_ok=True)
     return counts
-
-
-def read_table(out_dir: Path, name: str) -> pa.Table:
-    return pq.read_table(out_dir / f"{name}.parquet")
-
-
-def dataclass_dict(obj: Any) -> dict[str, Any]:
-    """asdict with enums as values (for JSON)."""
-    return json.loads(json.dumps(asdict(obj), default=_plain))

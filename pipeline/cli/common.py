@@ -45,7 +45,3 @@ def safe_name(name: str, suffix: str = "") -> str:
     base = Path(name.replace("\\", "/")).name
     base = _UNSAFE.sub("_", base).lstrip(".") or "document"
     return base + suffix
-
-
-def is_tty() -> bool:
-    return sys.stderr.isatty()
