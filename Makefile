@@ -19,7 +19,7 @@ system:  ## apt packages (Tesseract with Vietnamese, poppler, fonts, chromium) w
 	@bash scripts/install-system.sh $(APT_PACKAGES)
 
 LM_MODEL := dictionaries/restore/lm-default.pkl
-LM_INPUTS := pipeline/lm_build.py pipeline/lm.py pipeline/vnsyllable.py \
+LM_INPUTS := pipeline/lm_build.py pipeline/lm.py pipeline/lmtables.py pipeline/vnsyllable.py \
 	$(wildcard dictionaries/restore/*.txt dictionaries/restore/*.tsv samples/*.txt)
 
 $(STAMP): pyproject.toml

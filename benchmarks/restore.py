@@ -12,6 +12,15 @@ benchmarks/corpus/adapt/. Metric: word accuracy = 1 - WER over word tokens (NFC,
 placement folded to one style), case-folded and cased.
 
 Run: .venv/bin/python benchmarks/restore.py [--eval DIR] [--adapt DIR] [--no-pyvi]
+
+Speed (`--speed`, no accuracy, nothing read from eval/): words per second on one core
+(CPU time of this process, pinned to one CPU) after the model is loaded and the compiled
+kernels are ready, on development text only — stripped: samples 003 and 004 and the clean
+adapt/ documents with their marks removed; OCR-eng: samples 000 and 002 and the adapt/
+documents' existing `.ocr-eng.txt` copies. "cold" empties the per-token candidate caches
+first (every word new to the process), "warm" passes keep them; each figure is the best
+of REPEATS passes. The pure-Python decoder and channel (VANBAN_NO_NUMBA) run beside the
+compiled ones in the same process.
 """
 
 from __future__ import annotations
@@ -121,12 +130,75 @@ def vanban(model_path: Path | None) -> Callable[[str], str]:
     return run
 
 
+SAMPLES = ROOT.parent / "samples"
+REPEATS = 3
+
+
+def speed_inputs(adapt: Path) -> dict[str, list[str]]:
+    """Development texts for timing (never eval/): stripped and OCR-eng."""
+    clean = sorted(SAMPLES.glob("003_*.txt")) + sorted(SAMPLES.glob("004_*.txt")) + sources(adapt)
+    ocr = sorted(SAMPLES.glob("000_*.txt")) + sorted(SAMPLES.glob("002_*.txt"))
+    ocr += sorted(adapt.glob("*.ocr-eng.txt"))
+    return {
+        "stripped": [normalize_text(strip_marks(p.read_text(encoding="utf-8"))) for p in clean],
+        "ocr-eng": [normalize_text(p.read_text(encoding="utf-8")) for p in ocr],
+    }
+
+
+def speed_table(adapt: Path) -> int:
+    """Words per second of restoration on one core, pure Python beside compiled."""
+    from pipeline import candidates, decode
+    from pipeline import restore as stage
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    t0, c0 = time.perf_counter(), time.process_time()
+    lm._CACHE.clear()
+    model = load_model(None)
+    load_wall, load_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0 = time.perf_counter()
+    compiled = decode.available()  # imports numba: from here on compiled code is used
+    restore_text("Can cu Nghi quyet so 57", model, "stripped")
+    restore_text("Can ctr Nghi quyét s6 57", model, "ocr")
+    ready = time.perf_counter() - t0
+    print(f"model loaded in {load_wall:.2f}s ({load_cpu:.2f}s CPU); compiled kernels ready")
+    print(f"in {ready:.2f}s more (numba import + on-disk cache)" if compiled else "(no numba)")
+    inputs = speed_inputs(adapt)
+    header = f"{'decoder':24} {'text':9} {'words':>7} {'cold w/s':>10} {'warm w/s':>10}"
+    print(header)
+    print("-" * len(header))
+    systems = [("pure Python (before)", "1")] + ([("compiled (numba)", "")] if compiled else [])
+    for name, flag in systems:
+        os.environ["VANBAN_NO_NUMBA"] = flag
+        for cond, texts in inputs.items():
+            n = sum(len(t.split()) for t in texts)
+            rates = []
+            for run in ("cold", "warm"):
+                took = []
+                for _ in range(REPEATS):  # the best of a few passes: the machine is shared
+                    if run == "cold":
+                        for cached in (candidates.candidates, candidates.choices):
+                            cached.cache_clear()
+                        stage._slot_content.cache_clear()
+                    c = time.process_time()
+                    for text in texts:
+                        restore_text(text, model)
+                    took.append(time.process_time() - c)
+                rates.append(n / min(took))
+            print(f"{name:24} {cond:9} {n:7d} {rates[0]:10,.0f} {rates[1]:10,.0f}")
+    os.environ.pop("VANBAN_NO_NUMBA", None)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--eval", type=Path, default=EVAL)
     parser.add_argument("--adapt", type=Path, default=ADAPT)
     parser.add_argument("--no-pyvi", action="store_true")
+    parser.add_argument("--speed", action="store_true", help="words/s only (development text)")
     args = parser.parse_args(argv)
+    if args.speed:
+        return speed_table(args.adapt)
 
     docs = sources(args.eval)
     if not docs:

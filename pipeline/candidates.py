@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.editcost import edit_costs, within
 from pipeline.errors import ModelError
 from pipeline.lm import ABBR, NUM, SYM, UNK, Model, load
 from pipeline.textutil import skeleton
@@ -97,14 +99,14 @@ def _marks_profile(words: list[str], known: dict[str, list[str]]) -> tuple[float
     if not words:
         return 0.0, 0.0, 0.0
     vi = lat = bad = 0
-    for w in words:
+    for w, times in Counter(words).items():  # each distinct word once: they repeat a lot
         low = w.lower()
         if any(c in TONED or c == "đ" for c in low if c not in _LATIN1_MARKED and ord(c) > 127):
-            vi += 1
+            vi += times
         elif any(c in _LATIN1_MARKED for c in w):
-            lat += 1
+            lat += times
         if skeleton(low) not in known:
-            bad += 1
+            bad += times
     n = len(words)
     return vi / n, lat / n, bad / n
 
@@ -264,19 +266,23 @@ def candidates(
         near: set[str] = set()
         for q in queries:
             limit = 1 if len(q) <= 2 else 2
-            for other, _, _ in process.extract(
-                q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-            ):
-                near.add(other)
-        scored = []
+            found = within(q, names, limit)  # compiled twin (pipeline.editcost), or None
+            if found is None:
+                found = [
+                    other
+                    for other, _, _ in process.extract(
+                        q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+                    )
+                ]
+            near.update(found)
         rules = _ocr_rules(skel, table)
         inserts = {t: c for t, c in table.get("", ())}
-        for other in sorted(near):
-            if other == skel:
-                continue
-            cost = _edit_cost(skel, other, rules, inserts)
-            if cost <= MAX_EDIT:
-                scored.append((cost, other))
+        others = [other for other in sorted(near) if other != skel]
+        # the compiled twin of _edit_cost (pipeline.editcost) when numba is there
+        costs = edit_costs(skel, others, rules, inserts, MAX_EDIT)
+        if costs is None:
+            costs = [_edit_cost(skel, other, rules, inserts) for other in others]
+        scored = [(c, o) for c, o in zip(costs, others, strict=True) if c <= MAX_EDIT]
         scored.sort()
         for cost, other in scored[:6]:
             for word in index[other][:6]:

@@ -18,10 +18,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ModelError
 from pipeline.textutil import skeleton
 from pipeline.vnsyllable import is_valid, restyle
+
+if TYPE_CHECKING:
+    from pipeline.lmtables import Tables
 
 BOS = "<s>"
 EOS = "</s>"
@@ -32,7 +36,7 @@ UNK = "<unk>"
 SPECIALS = (BOS, EOS, NUM, SYM, ABBR, UNK)
 SHIFT = 20  # bits per id in n-gram keys (vocabularies stay far below a million)
 MASK = (1 << SHIFT) - 1
-FORMAT = 1
+FORMAT = 2  # 2: the decoder's arrays (pipeline.lmtables.Tables) saved beside the dicts
 
 # a word (letters/digits, possibly joined into a document symbol by - / . without spaces),
 # or a sentence break
@@ -163,10 +167,19 @@ class Model:
     meta: dict[str, object] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict, repr=False)
     counts: Counter[Trigram] | None = field(default=None, repr=False)  # kept for adapting
+    packed: Tables | None = field(default=None, repr=False)  # the scores as arrays
 
     def __post_init__(self) -> None:
         if not self.index:
             self.index = {w: i for i, w in enumerate(self.vocab)}
+
+    def tables(self) -> Tables:
+        """The scores as arrays for the compiled decoder (built once, saved with the model)."""
+        if self.packed is None:
+            from pipeline.lmtables import build_tables
+
+            self.packed = build_tables(self.uni, self.bi, self.bow1, self.tri, self.bow2, SHIFT)
+        return self.packed
 
     def id(self, word: str) -> int:
         """Id of an LM token (<abbr> for an unknown abbreviation, else <unk> when unknown)."""
@@ -299,6 +312,7 @@ def save(model: Model, path: Path) -> None:
         "tri": model.tri,
         "bow2": model.bow2,
         "meta": model.meta,
+        "tables": model.tables().state(),
     }
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("wb") as fh:
@@ -331,8 +345,10 @@ def load(path: Path) -> Model:
             state = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError) as exc:
         raise ModelError(f"cannot read language model {path}: {exc}") from exc
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") not in (1, FORMAT):
         raise ModelError(f"{path} is not a vanban language model (format {FORMAT})")
+    from pipeline.lmtables import Tables
+
     model = Model(
         state["vocab"],
         state["uni"],
@@ -341,6 +357,7 @@ def load(path: Path) -> Model:
         state["tri"],
         state["bow2"],
         state["meta"],
+        packed=Tables.from_state(state["tables"]) if "tables" in state else None,
     )
     if len(_CACHE) >= 2:  # a rewritten or adapted model replaces the oldest one
         del _CACHE[next(iter(_CACHE))]

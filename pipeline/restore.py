@@ -5,9 +5,11 @@ its marks: clean text passes through untouched. Otherwise every word gets candid
 the syllables with the same skeleton, plus, for text read by an OCR engine without
 Vietnamese data, syllables reachable through the noisy channel of
 dictionaries/restore/confusions.tsv — and a syllable trigram model (pipeline.lm) picks the
-most likely sequence by Viterbi search. Document symbols, numbers, Roman numerals,
-e-mails, URLs and capital abbreviations are never turned into words. Case, punctuation,
-spacing and line breaks are kept; each changed token is recorded as a TokenChange.
+most likely sequence by beam search (compiled with numba in pipeline.decode when it is
+installed; `_viterbi` and `_confidence` here are the pure-Python reference, same output).
+Document symbols, numbers, Roman numerals, e-mails, URLs and capital abbreviations are
+never turned into words. Case, punctuation, spacing and line breaks are kept; each
+changed token is recorded as a TokenChange.
 Candidate generation and the noisy channel live in pipeline.candidates.
 """
 
@@ -16,10 +18,11 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipeline import decode, jit
 from pipeline.candidates import (
     LETTERS,
     choices,
@@ -259,6 +262,18 @@ def apply_case(pattern: str, word: str, upper: bool) -> str:
     return word
 
 
+# a word in the case of its token, by `_style`: as is (lower), capitalised, capitals
+_CASED: tuple[Callable[[str], str], ...] = (str, lambda w: w[:1].upper() + w[1:], str.upper)
+
+
+@lru_cache(maxsize=100_000)
+def _style(token: str, heading: bool) -> int:
+    """Index into _CASED of how a word replacing `token` is written (as `apply_case`)."""
+    if _upper(token, heading):
+        return 2
+    return 1 if token[:1].isupper() else 0
+
+
 # ------------------------------------------------------------------ the stage
 
 
@@ -322,6 +337,7 @@ def _caps_runs(matches: list[re.Match[str]], text: str, known: dict[str, list[st
 _Content = tuple[str | None, Sequence[tuple[str, float]], Sequence[int], Sequence[float]]
 
 
+@lru_cache(maxsize=200_000)  # a pure function of its arguments: shared across texts
 def _slot_content(
     tok: str, heading: bool, label: bool, case: int, mode: str, model: Model, table_path: str
 ) -> _Content:
@@ -377,10 +393,80 @@ def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[
     return [s for s in sentences if s]
 
 
+class _Decoded:
+    """The chosen candidate of every slot of a text (flattened), and the local posterior
+    of a slot's candidates on demand: computed in Python, the reference."""
+
+    def __init__(self, model: Model, sentences: list[list[Slot]]) -> None:
+        self.model = model
+        self.sentences = sentences
+        self.where: list[tuple[int, int]] = []  # (sentence, index in it) per slot
+        self.per_sent: list[list[int]] = []
+        self.chosen: list[int] = []
+        lows: dict[tuple[int, int, int], list[float]] = {}
+        for s, sent in enumerate(sentences):
+            chosen = _viterbi(model, sent, lows)
+            self.per_sent.append(chosen)
+            self.chosen.extend(chosen)
+            self.where.extend((s, i) for i in range(len(sent)))
+        self.memo: dict[tuple[object, ...], list[float]] = {}
+
+    def posterior(self, g: int, k: int) -> tuple[float, list[str]]:
+        """(posterior of candidate k of slot g, its five likeliest candidates' words)."""
+        s, i = self.where[g]
+        post = _confidence(self.model, self.sentences[s], self.per_sent[s], i, self.memo)
+        word = self.sentences[s][i].cands[k][0]
+        return dict(post).get(word, 0.0), [w for w, _ in post[:5]]
+
+
+class _KernelDecoded(_Decoded):
+    """As `_Decoded`, all sentences decoded, and every posterior, by one kernel call."""
+
+    def __init__(self, model: Model, sentences: list[list[Slot]]) -> None:
+        sets: dict[tuple[int, int], int] = {}
+        contents: list[tuple[Sequence[int], Sequence[float]]] = []
+        slot_set: list[int] = []
+        sent_off = [0]
+        self.cands: list[Sequence[tuple[str, float]]] = []
+        for sent in sentences:
+            for slot in sent:
+                key = (id(slot.ids), id(slot.costs))  # shared objects: one set per distinct word
+                j = sets.get(key)
+                if j is None:
+                    j = sets[key] = len(contents)
+                    contents.append((slot.ids, slot.costs))
+                slot_set.append(j)
+                self.cands.append(slot.cands)
+            sent_off.append(len(slot_set))
+        lat = decode.lattice(contents, slot_set, sent_off)
+        chosen, post, order, offs = decode.decode(
+            model.tables(), lat, model.id(BOS), model.id(EOS), SHIFT, BEAM, MARGIN, KEEP_EACH
+        )
+        self.chosen = chosen.tolist()
+        self.post: list[float] = post.tolist()
+        self.order: list[int] = order.tolist()
+        self.offs: list[int] = offs.tolist()
+
+    def posterior(self, g: int, k: int) -> tuple[float, list[str]]:
+        at = self.offs[g]
+        cands = self.cands[g]
+        top = self.order[at : at + min(5, len(cands))]
+        return self.post[at + k], [cands[r][0] for r in top]
+
+
 def restore_text(
-    text: str, model: Model | None = None, mode: str | None = None, low_confidence: float = 0.5
+    text: str,
+    model: Model | None = None,
+    mode: str | None = None,
+    low_confidence: float = 0.5,
+    kernel: bool | None = None,
 ) -> tuple[str, list[TokenChange], AlignedBuilder]:
-    """Restored text, the changes made, and the builder holding the alignment."""
+    """Restored text, the changes made, and the builder holding the alignment.
+
+    `kernel` False forces the pure-Python decoder, True the compiled one when numba is
+    installed; by default the compiled one is used once it pays off (`pipeline.jit.warm`).
+    Either gives the same output.
+    """
     from pipeline.settings import DEFAULT_DICTIONARIES
 
     model = model or load_model(None)
@@ -390,30 +476,34 @@ def restore_text(
     changes: list[TokenChange] = []
     if mode == "clean":
         return text, changes, builder
-    memo: dict[tuple[object, ...], list[float]] = {}
-    lows: dict[tuple[int, int, int], list[float]] = {}
     sentences = _slots_of(text, mode, model, table_path)
+    jit.note_work(sum(len(sent) for sent in sentences))
+    use_kernel = (kernel or (kernel is None and jit.warm())) and decode.available()
+    decoded = (_KernelDecoded if use_kernel else _Decoded)(model, sentences)
+    chosen = decoded.chosen
+    g = -1
     for sent in sentences:
-        chosen = _viterbi(model, sent, lows)
-        for i, slot in enumerate(sent):
+        for slot in sent:
+            g += 1
             if slot.fixed is not None:
                 continue
-            word = slot.cands[chosen[i]][0]
-            if word == slot.text.lower() or word.startswith("<"):
+            k = chosen[g]
+            tok = slot.text
+            word = slot.cands[k][0]
+            if word == tok.lower() or word.startswith("<"):
                 continue
-            upper = _upper(slot.text, slot.heading)
-            new = apply_case(slot.text, word, upper)
-            if new == slot.text:
+            case = _CASED[_style(tok, slot.heading)]
+            new = case(word)
+            if new == tok:
                 continue
-            post = _confidence(model, sent, chosen, i, memo)
-            conf = dict(post).get(word, 0.0)
+            conf, top = decoded.posterior(g, k)
             changes.append(
                 TokenChange(
                     slot.start,
                     slot.end,
-                    slot.text,
+                    tok,
                     new,
-                    [apply_case(slot.text, w, upper) for w, _ in post[:5] if w != word][:4],
+                    [case(w) for w in top if w != word][:4],
                     round(conf, 4),
                     conf < low_confidence,
                 )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline import lm
 from pipeline.errors import ModelError
@@ -150,3 +153,82 @@ def test_abbreviation_windows() -> None:
     text = "Theo quyết định của Ủy ban nhân dân tỉnh Hà Nam về việc này."
     (out,) = abbreviated(iter([text]))
     assert out == "định của UBND tỉnh Hà"
+
+
+# ------------------------------------------------------------------ arrays for the kernel
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.dictionaries(
+        st.integers(0, (1 << 60) - 1), st.floats(-50.0, 0.0, allow_nan=False), max_size=300
+    ),
+    st.lists(st.integers(0, (1 << 60) - 1), max_size=30),
+)
+def test_packed_table_finds_every_key_and_nothing_else(
+    table: dict[int, float], probes: list[int]
+) -> None:
+    from pipeline.lmtables import lookup, pack
+
+    packed = pack(table)
+    assert all(lookup(packed, k) == v for k, v in table.items())
+    assert all(lookup(packed, k) == table.get(k) for k in probes)
+
+
+def test_tables_saved_with_the_model(small: lm.Model, tmp_path: Path) -> None:
+    """The arrays travel in the model file, equal to those built from the dicts."""
+    from pipeline.lmtables import lookup
+
+    path = tmp_path / "m.pkl"
+    lm.save(small, path)
+    lm._CACHE.clear()
+    back = lm.load(path)
+    assert back.packed is not None
+    for name in ("bi", "bow2", "tri"):
+        table = getattr(back.packed, name)
+        assert all(lookup(table, k) == v for k, v in getattr(small, name).items())
+    assert np.array_equal(back.packed.uni, np.asarray(small.uni))
+
+
+def test_context_filters_let_every_trigram_through(small: lm.Model) -> None:
+    """The filter of a context has the bit of every word that follows it in a trigram,
+    so skipping a look-up on a clear bit never loses a trigram."""
+    from pipeline.decode import _follow_bit
+    from pipeline.lmtables import home
+
+    bow2 = small.tables().bow2
+    mask = (1 << bow2.bits) - 1
+    for key in small.tri:
+        ctx, c = key >> lm.SHIFT, key & lm.MASK
+        h = int(home(np.array([ctx], dtype=np.int64), bow2.bits)[0])
+        while int(bow2.slots[h, 0]) != ctx:
+            assert int(bow2.slots[h, 0]) != -1, "a trigram context without back-off weight"
+            h = (h + 1) & mask
+        assert (int(bow2.slots[h, 2]) >> _follow_bit(c)) & 1
+
+
+def test_format_1_files_still_load(small: lm.Model, tmp_path: Path) -> None:
+    """A model written before the arrays existed loads; its arrays are built on demand."""
+    import pickle
+
+    path = tmp_path / "old.pkl"
+    state = {"format": 1, "vocab": small.vocab, "uni": small.uni, "bi": small.bi}
+    state |= {"bow1": small.bow1, "tri": small.tri, "bow2": small.bow2, "meta": small.meta}
+    path.write_bytes(pickle.dumps(state))
+    back = lm.load(path)
+    assert back.packed is None and back.tables().tri.bits >= 4
+
+
+def test_default_model_loads_within_a_second() -> None:
+    """Requirement: the default model loads in under a second (CPU time of the load, so
+    a busy machine does not fail it)."""
+    import time
+
+    path = default_model_path()
+    if not path.exists():
+        pytest.skip("default model not built (python -m pipeline.lm_build)")
+    lm._CACHE.clear()
+    start = time.process_time()
+    model = lm.load(path)
+    model.tables()
+    assert time.process_time() - start < 1.0

@@ -284,3 +284,152 @@ def test_ocr_confusions_of_valid_syllables(
 )
 def test_capitalised_names_prior(model: Model, text: str, expected: str) -> None:
     assert expected in fix(text, model, "stripped")
+
+
+# ------------------------------------------------------------------ compiled decoder
+
+needs_kernel = pytest.mark.skipif(
+    not __import__("pipeline.decode").decode.available(), reason="numba not installed"
+)
+
+
+def _decoders(model: Model, sentences: list[list[Slot]]) -> tuple[object, object]:
+    from pipeline.restore import _Decoded, _KernelDecoded
+
+    return _Decoded(model, sentences), _KernelDecoded(model, sentences)
+
+
+@st.composite
+def lattices(draw: st.DrawFn, vocab_size: int) -> list[list[Slot]]:
+    """Random sentences of slots: ids from the model's commonest words (so trigrams are
+    seen) or anywhere, sometimes repeated inside a slot, costs with ties."""
+    common = st.integers(0, min(vocab_size - 1, 400))
+    anywhere = st.integers(0, vocab_size - 1)
+    cost = st.one_of(st.just(0.0), st.just(2.0), st.floats(0.0, 30.0, allow_nan=False))
+    sentences = []
+    for _ in range(draw(st.integers(1, 3))):
+        slots = []
+        for j in range(draw(st.integers(1, 9))):
+            ids = draw(st.lists(st.one_of(common, anywhere), min_size=1, max_size=13))
+            costs = draw(st.lists(cost, min_size=len(ids), max_size=len(ids)))
+            cands = [(f"w{k}", c) for k, c in enumerate(costs)]
+            slots.append(Slot(j, j + 1, "x", None, cands, False, tuple(ids), tuple(costs)))
+        sentences.append(slots)
+    return sentences
+
+
+@needs_kernel
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_kernel_agrees_with_python_on_random_lattices(model: Model, data: st.DataObject) -> None:
+    """The compiled beam search and posteriors equal the pure-Python reference exactly:
+    same path (ties broken alike), same posteriors, same ranking."""
+    sentences = data.draw(lattices(len(model.vocab)))
+    ref, fast = _decoders(model, sentences)
+    assert fast.chosen == ref.chosen  # type: ignore[attr-defined]
+    g = 0
+    for sent in sentences:
+        for slot in sent:
+            for k in range(len(slot.ids)):
+                assert fast.posterior(g, k) == ref.posterior(g, k)  # type: ignore[attr-defined]
+            g += 1
+
+
+@needs_kernel
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_kernel_agrees_on_a_small_model(data: st.DataObject) -> None:
+    """Same on a tiny model (few trigrams: mostly back-off paths), tables built on demand."""
+    from pipeline import lm
+
+    small = lm.estimate(
+        lm.count_trigrams(["Căn cứ Nghị quyết số 57. Sở Y tế chủ trì, Bộ Y tế phối hợp."]),
+        ["cơ", "có", "cờ", "sơ"],
+    )
+    sentences = data.draw(lattices(len(small.vocab)))
+    ref, fast = _decoders(small, sentences)
+    assert fast.chosen == ref.chosen  # type: ignore[attr-defined]
+
+
+@needs_kernel
+@pytest.mark.parametrize(("prefix", "mode"), [("000_", None), ("004_", "stripped")])
+def test_kernel_and_python_restore_alike(model: Model, prefix: str, mode: str | None) -> None:
+    """Whole documents: identical text and changes with either decoder."""
+    from pipeline.textutil import strip_marks
+
+    (path,) = SAMPLES.glob(f"{prefix}*.txt")
+    text = path.read_text(encoding="utf-8")[:6000]
+    if mode == "stripped":
+        text = strip_marks(text)
+    fast = restore_text(text, model, mode, kernel=True)
+    ref = restore_text(text, model, mode, kernel=False)
+    assert fast[0] == ref[0] and fast[1] == ref[1]
+
+
+def test_python_decoder_without_numba(model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """VANBAN_NO_NUMBA (or numba missing) falls back to the pure-Python decoder."""
+    from pipeline import decode
+
+    monkeypatch.setenv("VANBAN_NO_NUMBA", "1")
+    assert not decode.available()
+    assert fix("Can cu Nghi quyet so 57", model, "stripped") == "Căn cứ Nghị quyết số 57"
+
+
+def test_compiled_channel_costs_equal_python() -> None:
+    """pipeline.editcost prices OCR edits exactly as candidates._edit_cost."""
+    import random
+
+    from pipeline.candidates import _edit_cost, _ocr_rules, confusions, skeleton_list
+    from pipeline.editcost import edit_costs
+    from pipeline.settings import DEFAULT_DICTIONARIES
+
+    table = confusions(str(DEFAULT_DICTIONARIES / "restore" / "confusions.tsv"))
+    inserts = {t: c for t, c in table.get("", ())}
+    names = skeleton_list(load_model(None))
+    rng = random.Random(7)
+    for _ in range(60):
+        word = rng.choice(names)
+        ocr = "".join(rng.choice("etdwiygo6r1v¢&") if rng.random() < 0.3 else c for c in word)
+        rules = _ocr_rules(ocr, table)
+        others = [*rng.sample(names, 30), word, ocr[:-1], ocr + "u"]
+        fast = edit_costs(ocr, others, rules, inserts, 1.6, force=True)
+        if fast is None:
+            pytest.skip("numba not installed")
+        assert fast == [_edit_cost(ocr, o, rules, inserts) for o in others]
+
+
+def test_numba_cache_moves_when_the_package_is_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only install still caches compiled code (under the temporary folder)."""
+    import os
+
+    from pipeline import jit
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", "")  # unset for jit, restored afterwards
+    monkeypatch.setattr(os, "access", lambda *_: False)
+    jit._cache_dir()
+    assert os.environ["NUMBA_CACHE_DIR"].endswith("vanban-numba-cache")
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_compiled_neighbour_search_equals_rapidfuzz(limit: int) -> None:
+    """pipeline.editcost.within finds exactly the skeletons rapidfuzz finds."""
+    import random
+
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    from pipeline import decode, editcost
+    from pipeline.candidates import skeleton_list
+
+    if not decode.available():  # also imports numba, so `within` runs compiled
+        pytest.skip("numba not installed")
+    names = skeleton_list(load_model(None))
+    rng = random.Random(limit)
+    queries = ["", "a", "nghieng", "x" * 30, "quyét", "s6", "tnrong"]
+    queries += ["".join(rng.choice("acdeghinoqrtuy6¢") for _ in range(rng.randint(1, 8)))]
+    queries += [rng.choice(names) for _ in range(40)]
+    for q in queries:
+        slow = process.extract(
+            q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+        )
+        assert sorted(editcost.within(q, names, limit) or []) == sorted(o for o, _, _ in slow)
