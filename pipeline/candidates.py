@@ -17,19 +17,18 @@ from pathlib import Path
 
 from pipeline.editcost import edit_costs, within
 from pipeline.errors import ModelError
-from pipeline.lm import ABBR, NUM, SYM, UNK, Model, load
+from pipeline.lm import ABBR, NUM, ROM, ROMAN, SYM, UNK, Model, load
 from pipeline.textutil import skeleton
 from pipeline.vnsyllable import TONED, is_valid, parse
 
 CHANNEL_WEIGHT = 10.0  # log-probability units per unit of channel cost
 KEEP_COST = 2.0  # cost of keeping a token the model does not know as it is
 MARK_PENALTY = 0.3  # the OCR printed a mark but the candidate has none
-MAX_CANDIDATES = 12
-PRUNE = 4.0  # candidates this far (log-prob) below a token's best one are dropped
+MAX_CANDIDATES = 16
+PRUNE = 6.0  # candidates this far (log-prob) below a token's best one are dropped
 RANK_WEIGHT = 6.0  # channel cost against unigram log-probability when ranking candidates
-CASE_WEIGHT = 1.0  # weight of the case evidence (log-probability units)
+CASE_WEIGHT = 0.5  # weight of the case evidence (log-probability units)
 CASE_PRIOR = 4.0  # pseudo-counts pulling a word's capital rate towards the overall one
-_ROMAN = re.compile(r"^(?=[IVXL])M{0,3}(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 _ROMAN_OCR = re.compile(r"^[IVX][IVX1l]*$")
 LETTERS = re.compile(r"[^\W\d_]")
 # Latin-1 marked vowels an OCR engine without Vietnamese data can print
@@ -136,8 +135,8 @@ def detect_mode(text: str, model: Model | None = None) -> str:
 @lru_cache(maxsize=100_000)
 def is_protected(token: str, heading: bool, mode: str) -> str | None:
     """The LM class of a token that must stay as it is, else None."""
-    if _ROMAN.match(token) or (mode == "ocr" and _ROMAN_OCR.match(token) and len(token) > 1):
-        return NUM
+    if ROMAN.match(token) or (mode == "ocr" and _ROMAN_OCR.match(token) and len(token) > 1):
+        return ROM
     if any(c in "-/." for c in token):
         return SYM
     letters = LETTERS.findall(token)
@@ -157,10 +156,19 @@ def is_protected(token: str, heading: bool, mode: str) -> str | None:
         len(caps) > 1
         and caps.isupper()
         and not heading
-        and not (mode == "ocr" and len(caps) > 2 and _syllable_skeleton(token))
+        and not (mode == "ocr" and _syllable_skeleton(token) and not _known_code(token))
     ):
         return ABBR
     return None
+
+
+def _known_code(token: str) -> bool:
+    """A capital code of the rule files (KH, CP, HĐND) as printed, or with Đ written D."""
+    from pipeline.codefix import code_table, plain
+    from pipeline.settings import DEFAULT_DICTIONARIES
+
+    table = code_table(DEFAULT_DICTIONARIES)
+    return token in table.known or plain(token) in table.plains
 
 
 def _syllable_skeleton(token: str) -> bool:
@@ -284,7 +292,7 @@ def candidates(
             costs = [_edit_cost(skel, other, rules, inserts) for other in others]
         scored = [(c, o) for c, o in zip(costs, others, strict=True) if c <= MAX_EDIT]
         scored.sort()
-        for cost, other in scored[:6]:
+        for cost, other in scored[:10]:
             for word in index[other][:6]:
                 c = cost + _mark_cost(token_low, word)
                 if c < out.get(word, 99.0):

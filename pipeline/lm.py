@@ -33,7 +33,8 @@ NUM = "<num>"
 SYM = "<sym>"
 ABBR = "<abbr>"
 UNK = "<unk>"
-SPECIALS = (BOS, EOS, NUM, SYM, ABBR, UNK)
+ROM = "<rom>"  # a Roman numeral: "quý III", "Phần II", heading "IV."
+SPECIALS = (BOS, EOS, NUM, SYM, ABBR, UNK, ROM)
 SHIFT = 20  # bits per id in n-gram keys (vocabularies stay far below a million)
 MASK = (1 << SHIFT) - 1
 FORMAT = 2  # 2: the decoder's arrays (pipeline.lmtables.Tables) saved beside the dicts
@@ -56,8 +57,13 @@ def abbr_token(token: str) -> str:
     return ABBR_PREFIX + skeleton(token) + ">"
 
 
+ROMAN = re.compile(r"^(?=[IVXL])M{0,3}(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
+
+
 def token_class(token: str) -> str:
     """The LM token of one text token (a lower-case syllable or a class)."""
+    if ROMAN.match(token):
+        return ROM
     if any(c.isdigit() for c in token):
         return SYM if any(c in "-/" for c in token) else NUM
     if any(c in "-/." for c in token):

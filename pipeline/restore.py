@@ -31,7 +31,19 @@ from pipeline.candidates import (
     skeleton_index,
 )
 from pipeline.candidates import detect_mode as detect_mode
-from pipeline.lm import ABBR, BOS, EOS, NUM, SHIFT, SYM, Model, abbr_token, token_class
+from pipeline.codefix import CodeTable, code_table, repair_token
+from pipeline.lm import (
+    ABBR,
+    ABBR_PREFIX,
+    BOS,
+    EOS,
+    NUM,
+    SHIFT,
+    SYM,
+    Model,
+    abbr_token,
+    token_class,
+)
 from pipeline.models import Document, TokenChange
 from pipeline.registry import stage
 from pipeline.settings import Settings
@@ -41,6 +53,7 @@ from pipeline.vnsyllable import restyle
 BEAM = 10
 KEEP_EACH = 1  # keep each candidate's best state beyond the beam
 MARGIN = 8.0  # beam states this far (log-prob) below the best are dropped
+CODE_CONFIDENCE = 0.9  # a code repaired by the rules of pipeline.codefix
 _URL = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _WORD = r"(?:[^\W_]|[¢&@€])+(?:[-/.](?:[^\W_]|[¢&@€])+)*"
 _ITEM = re.compile(rf"(?P<url>{_URL})|(?P<word>{_WORD})|(?P<brk>[.;:!?]+(?=\s|$)|\n[ \t]*\n)")
@@ -267,9 +280,9 @@ _CASED: tuple[Callable[[str], str], ...] = (str, lambda w: w[:1].upper() + w[1:]
 
 
 @lru_cache(maxsize=100_000)
-def _style(token: str, heading: bool) -> int:
+def _style(token: str, heading: bool, ocr: bool = False) -> int:
     """Index into _CASED of how a word replacing `token` is written (as `apply_case`)."""
-    if _upper(token, heading):
+    if _upper(token, heading, ocr):
         return 2
     return 1 if token[:1].isupper() else 0
 
@@ -290,8 +303,15 @@ def _case_of(text: str, start: int, tok: str) -> int:
 
 
 @lru_cache(maxsize=100_000)
-def _upper(token: str, heading: bool) -> bool:
-    """Whether a word is restored in capitals: written so, or a capital word of a heading."""
+def _upper(token: str, heading: bool, ocr: bool = False) -> bool:
+    """Whether a word is restored in capitals: written so, or a capital word of a heading.
+
+    In OCR text a capital word outside a heading that is restored as a word at all (not
+    an abbreviation) is a capitalised word whose marked vowel was read as a capital
+    ('BO Y tế', 'HOI nghị' for 'Bộ Y tế', 'Hội nghị'): it is written capitalised.
+    """
+    if ocr and not heading:
+        return False
     letters = "".join(LETTERS.findall(token))
     return (letters.isupper() and len(letters) > 1) or (
         heading and (_caps_word(token) or letters.isupper())
@@ -322,15 +342,29 @@ def _caps_runs(matches: list[re.Match[str]], text: str, known: dict[str, list[st
         m.lastgroup == "word" and _caps_word(m.group(0)) and skeleton(m.group(0)) in known
         for m in matches
     ]
+    # a one-letter capital syllable ('Y' of 'SỞ Y TẾ') links the capital words around it
+    single = [
+        m.lastgroup == "word" and len(m.group(0)) == 1 and m.group(0).isupper() for m in matches
+    ]
+
+    def joined(a: int, b: int) -> bool:
+        return re.fullmatch(r"[\s,\-–]*", text[matches[a].end() : matches[b].start()]) is not None
+
     runs: set[int] = set()
     for i, m in enumerate(matches):
         if not flags[i]:
             continue
         for j in (i - 1, i + 1):
-            if 0 <= j < len(matches) and flags[j]:
-                a, b = sorted((i, j))
-                if re.fullmatch(r"[\s,\-–]*", text[matches[a].end() : matches[b].start()]):
-                    runs.add(m.start())
+            if not 0 <= j < len(matches):
+                continue
+            a, b = sorted((i, j))
+            if flags[j] and joined(a, b):
+                runs.add(m.start())
+            k = 2 * j - i  # the word beyond a one-letter link
+            if single[j] and 0 <= k < len(matches) and flags[k]:
+                lo, hi = sorted((i, k))
+                if joined(lo, j) and joined(j, hi):
+                    runs.update((m.start(), matches[j].start()))
     return runs
 
 
@@ -476,6 +510,7 @@ def restore_text(
     changes: list[TokenChange] = []
     if mode == "clean":
         return text, changes, builder
+    codes = code_table(DEFAULT_DICTIONARIES)
     sentences = _slots_of(text, mode, model, table_path)
     jit.note_work(sum(len(sent) for sent in sentences))
     use_kernel = (kernel or (kernel is None and jit.warm())) and decode.available()
@@ -486,13 +521,15 @@ def restore_text(
         for slot in sent:
             g += 1
             if slot.fixed is not None:
+                if slot.fixed == SYM or slot.fixed.startswith(ABBR_PREFIX):
+                    _repair_code(slot, codes, mode == "ocr", changes, builder)
                 continue
             k = chosen[g]
             tok = slot.text
             word = slot.cands[k][0]
             if word == tok.lower() or word.startswith("<"):
                 continue
-            case = _CASED[_style(tok, slot.heading)]
+            case = _CASED[_style(tok, slot.heading, mode == "ocr")]
             new = case(word)
             if new == tok:
                 continue
@@ -510,6 +547,17 @@ def restore_text(
             )
             builder.replace(slot.start, slot.end, new)
     return builder.finish()[0], changes, builder
+
+
+def _repair_code(
+    slot: Slot, codes: CodeTable, ocr: bool, changes: list[TokenChange], builder: AlignedBuilder
+) -> None:
+    """Give a symbol or abbreviation its Đ back ('QD-UBND' -> 'QĐ-UBND'; see codefix)."""
+    fixed = repair_token(slot.text, codes, ocr)
+    if fixed is None:
+        return
+    changes.append(TokenChange(slot.start, slot.end, slot.text, fixed, [], CODE_CONFIDENCE))
+    builder.replace(slot.start, slot.end, fixed)
 
 
 @stage("restore", assigns=("layers", "changes"))
