@@ -15,7 +15,9 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.editcost import edit_costs, within
+import numpy as np
+
+from pipeline.editcost import edit_costs, nearest_at, within
 from pipeline.errors import ModelError
 from pipeline.lm import ABBR, NUM, ROM, ROMAN, SYM, UNK, Model, load
 from pipeline.textutil import skeleton
@@ -93,12 +95,16 @@ def confusions(path: str) -> dict[str, list[tuple[str, float]]]:
 # ------------------------------------------------------------------ detection
 
 
-def _marks_profile(words: list[str], known: dict[str, list[str]]) -> tuple[float, float, float]:
-    """(Vietnamese-only marked share, Latin-1 marked share, unknown-skeleton share) of words."""
-    if not words:
+def _marks_profile(
+    words: dict[str, int], known: dict[str, list[str]]
+) -> tuple[float, float, float]:
+    """(Vietnamese-only marked share, Latin-1 marked share, unknown-skeleton share) of
+    words, given as word -> how often it occurs (each distinct word is looked at once)."""
+    n = sum(words.values())
+    if not n:
         return 0.0, 0.0, 0.0
     vi = lat = bad = 0
-    for w, times in Counter(words).items():  # each distinct word once: they repeat a lot
+    for w, times in words.items():
         low = w.lower()
         if any(c in TONED or c == "đ" for c in low if c not in _LATIN1_MARKED and ord(c) > 127):
             vi += times
@@ -106,7 +112,6 @@ def _marks_profile(words: list[str], known: dict[str, list[str]]) -> tuple[float
             lat += times
         if skeleton(low) not in known:
             bad += times
-    n = len(words)
     return vi / n, lat / n, bad / n
 
 
@@ -116,17 +121,24 @@ def detect_mode(text: str, model: Model | None = None) -> str:
     Clean Vietnamese has a large share of words with marks only Vietnamese uses (ư, ơ, ă,
     đ, hook, tilde, dot below); OCR without Vietnamese data prints at most Latin-1 marks
     (é, ó...), digits inside words and skeletons no syllable has; stripped text has none.
+    Capital words no syllable spells (abbreviations) do not count.
     """
     known = skeleton_index(model or load_model(None))
-    words = [w for w in re.findall(r"[^\W_]+", text) if LETTERS.search(w)]
-    words = [w for w in words if not (w.isupper() and len(w) > 1 and skeleton(w) not in known)]
+    words = {
+        w: times
+        for w, times in Counter(_ALNUM.findall(text)).items()
+        if LETTERS.search(w) and not (w.isupper() and len(w) > 1 and skeleton(w) not in known)
+    }
     vi, lat, bad = _marks_profile(words, known)
     if vi >= 0.3 or (vi >= 0.15 and bad < 0.15):
         return "clean"
-    digit_words = sum(1 for w in words if any(c.isdigit() for c in w))
-    if lat >= 0.02 or bad >= 0.06 or digit_words >= max(2, 0.01 * len(words)):
+    digit_words = sum(times for w, times in words.items() if any(c.isdigit() for c in w))
+    if lat >= 0.02 or bad >= 0.06 or digit_words >= max(2, 0.01 * sum(words.values())):
         return "ocr"
     return "stripped"
+
+
+_ALNUM = re.compile(r"[^\W_]+")
 
 
 # ------------------------------------------------------------------ candidates
@@ -230,20 +242,51 @@ def _edit_cost(
     return dist[n][m]
 
 
-def _mark_cost(token_low: str, cand: str) -> float:
-    """Evidence of the marks that survived OCR: a mark seen, but none in the candidate.
-
-    Which mark survived says little (Tesseract without Vietnamese data prints é for ế,
-    ề, ệ and even ở), so only the presence of some mark counts.
-    """
-    if cand.isascii() and any(c in _LATIN1_MARKED for c in token_low):
-        return MARK_PENALTY
-    return 0.0
-
-
 _DIGIT_MAP = str.maketrans(
     {"6": "o", "0": "o", "9": "o", "1": "l", "¢": "e", "&": "e", "€": "e", "@": "a"}
 )
+
+
+@lru_cache(maxsize=4)
+def _skeleton_words(model: Model) -> dict[str, tuple[tuple[str, float, bool], ...]]:
+    """Skeleton -> (syllable, its unigram log-probability, whether it is plain ASCII) of
+    the syllables with that skeleton, most frequent first (`skeleton_index`)."""
+    return {
+        skel: tuple((w, model.uni[model.id(w)], w.isascii()) for w in words)
+        for skel, words in skeleton_index(model).items()
+    }
+
+
+@lru_cache(maxsize=4)
+def _skeleton_order(model: Model) -> tuple[dict[str, int], np.ndarray]:
+    """Each skeleton's index in `skeleton_list`, and per index its rank in string order."""
+    names = skeleton_list(model)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return {n: i for i, n in enumerate(names)}, rank
+
+
+def _nearest(
+    skel: str, queries: set[str], model: Model, table: dict[str, list[tuple[str, float]]]
+) -> list[tuple[float, str]] | None:
+    """The (cost, skeleton) of the ten cheapest skeletons within two plain edits of a
+    query, cheapest first, ties in string order, found and priced in one call of compiled
+    code (pipeline.editcost); None without it."""
+    names = skeleton_list(model)
+    where, rank = _skeleton_order(model)
+    inserts = {t: c for t, c in table.get("", ())}
+    found = nearest_at(
+        skel,
+        sorted(queries),
+        names,
+        rank,
+        where.get(skel, -1),
+        _ocr_rules(skel, table),
+        inserts,
+        MAX_EDIT,
+        10,
+    )
+    return None if found is None else [(c, names[i]) for c, i in found]
 
 
 @lru_cache(maxsize=200_000)
@@ -251,16 +294,16 @@ def candidates(
     token_low: str, mode: str, model: Model, table_path: str
 ) -> tuple[tuple[str, float], ...]:
     """Lower-case candidate syllables of a lower-case token with their channel cost."""
-    index = skeleton_index(model)
+    words = _skeleton_words(model)
     skel = skeleton(token_low)
-    out: dict[str, float] = {}
-    exact = index.get(skel, [])
-    for word in exact:
-        out[word] = _mark_cost(token_low, word) if mode == "ocr" else 0.0
+    # evidence of the marks that survived OCR: a mark seen but none in a candidate costs
+    # MARK_PENALTY. Which mark survived says little (Tesseract without Vietnamese data
+    # prints é for ế, ề, ệ and even ở), so only the presence of some mark counts.
+    marked = mode == "ocr" and any(c in _LATIN1_MARKED for c in token_low)
+    out: dict[str, tuple[float, float]] = {}  # word -> (channel cost, unigram)
+    for word, uni, plain in words.get(skel, ()):
+        out[word] = (MARK_PENALTY if marked and plain else 0.0, uni)
     if mode == "ocr":
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
-
         table = confusions(table_path)
         query = skel.translate(_DIGIT_MAP)
         # two-letter confusions (ir -> u, we -> uo) cost two plain edits: search from the
@@ -270,42 +313,53 @@ def candidates(
             if len(src) == 2 and src in query:
                 for t, _ in targets:
                     queries.add(query.replace(src, t, 1))
-        names = skeleton_list(model)
-        near: set[str] = set()
-        for q in queries:
-            limit = 1 if len(q) <= 2 else 2
-            found = within(q, names, limit)  # compiled twin (pipeline.editcost), or None
-            if found is None:
-                found = [
-                    other
-                    for other, _, _ in process.extract(
-                        q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
-                    )
-                ]
-            near.update(found)
-        rules = _ocr_rules(skel, table)
-        inserts = {t: c for t, c in table.get("", ())}
-        others = [other for other in sorted(near) if other != skel]
-        # the compiled twin of _edit_cost (pipeline.editcost) when numba is there
-        costs = edit_costs(skel, others, rules, inserts, MAX_EDIT)
-        if costs is None:
-            costs = [_edit_cost(skel, other, rules, inserts) for other in others]
-        scored = [(c, o) for c, o in zip(costs, others, strict=True) if c <= MAX_EDIT]
-        scored.sort()
-        for cost, other in scored[:10]:
-            for word in index[other][:6]:
-                c = cost + _mark_cost(token_low, word)
-                if c < out.get(word, 99.0):
-                    out[word] = c
+        scored = _nearest(skel, queries, model, table)
+        if scored is None:
+            scored = _nearest_python(skel, queries, model, table)
+        for cost, other in scored:
+            for word, uni, plain in words[other][:6]:
+                c = cost + MARK_PENALTY if marked and plain else cost + 0.0
+                if c < out.get(word, (99.0, 0.0))[0]:
+                    out[word] = (c, uni)
     # rank by unigram log-probability less the channel cost; drop the hopeless ones
-    ranked = sorted(
-        ((model.uni[model.id(w)] - RANK_WEIGHT * c, w, c) for w, c in out.items()),
-        key=lambda t: (-t[0], t[1]),
-    )
+    ranked = sorted((-(uni - RANK_WEIGHT * c), w, c) for w, (c, uni) in out.items())
     if not ranked:
         return ()
-    floor = ranked[0][0] - PRUNE
-    return tuple((w, c) for v, w, c in ranked[:MAX_CANDIDATES] if v >= floor)
+    floor = -ranked[0][0] - PRUNE
+    return tuple((w, c) for v, w, c in ranked[:MAX_CANDIDATES] if -v >= floor)
+
+
+def _nearest_python(
+    skel: str, queries: set[str], model: Model, table: dict[str, list[tuple[str, float]]]
+) -> list[tuple[float, str]]:
+    """As `_nearest`, with rapidfuzz and the Python edit cost (no numba, or a one-off
+    small text that does not pay for starting it)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    names = skeleton_list(model)
+    near: set[str] = set()
+    for q in queries:
+        limit = 1 if len(q) <= 2 else 2
+        found = within(q, names, limit)  # compiled twin (pipeline.editcost), or None
+        if found is None:
+            found = [
+                other
+                for other, _, _ in process.extract(
+                    q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
+                )
+            ]
+        near.update(found)
+    rules = _ocr_rules(skel, table)
+    inserts = {t: c for t, c in table.get("", ())}
+    others = [other for other in sorted(near) if other != skel]
+    # the compiled twin of _edit_cost (pipeline.editcost) when numba is there
+    costs = edit_costs(skel, others, rules, inserts, MAX_EDIT)
+    if costs is None:
+        costs = [_edit_cost(skel, other, rules, inserts) for other in others]
+    scored = [(c, o) for c, o in zip(costs, others, strict=True) if c <= MAX_EDIT]
+    scored.sort()
+    return scored[:10]
 
 
 @lru_cache(maxsize=4)

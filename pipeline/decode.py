@@ -13,59 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from pipeline.jit import Jit, compiled
-from pipeline.lmtables import EMPTY, FOLLOW_MUL, HASH_MUL, Tables
+from pipeline.lmtables import BLOOM_MUL1, BLOOM_MUL2, EMPTY, FOLLOW_MUL, HASH_MUL, Tables
 
 
 @dataclass
 class Lattice:
     """A document's candidates, flattened: distinct candidate sets, then slots naming them.
 
-    Set j holds ids[off[j]:off[j+1]] with costs; `pos` gives each candidate's place among
-    the set's distinct ids (a repeated id shares the place of its first occurrence).
-    Sentence s is slots slot_set[sent[s]:sent[s+1]].
+    Set j holds ids[off[j]:off[j+1]] with costs. Sentence s is slots
+    slot_set[sent[s]:sent[s+1]].
     """
 
     off: np.ndarray
     ids: np.ndarray
     costs: np.ndarray
-    pos: np.ndarray
     slot_set: np.ndarray
     sent: np.ndarray
-
-
-_Set = tuple[Sequence[int], Sequence[float], np.ndarray, np.ndarray, np.ndarray]
-_SETS: dict[tuple[int, int], _Set] = {}  # by the ids of (ids, costs), which it keeps alive
-MAX_SETS = 100_000
-
-
-def _set_arrays(ids: Sequence[int], costs: Sequence[float]) -> _Set:
-    """(ids, costs, and as arrays: ids, costs, places) of one candidate set, cached: the
-    restore stage shares one (ids, costs) pair among all slots of a word."""
-    key = (id(ids), id(costs))
-    hit = _SETS.get(key)
-    if hit is not None and hit[0] is ids and hit[1] is costs:
-        return hit
-    if len(set(ids)) == len(ids):
-        pos = np.arange(len(ids), dtype=np.int64)
-    else:
-        first: dict[int, int] = {}
-        pos = np.asarray([first.setdefault(i, len(first)) for i in ids], dtype=np.int64)
-    made = (
-        ids,
-        costs,
-        np.asarray(ids, dtype=np.int64),
-        np.asarray(costs, dtype=np.float64),
-        pos,
-    )
-    if len(_SETS) >= MAX_SETS:
-        _SETS.clear()
-    _SETS[key] = made
-    return made
 
 
 def lattice(
@@ -74,18 +43,13 @@ def lattice(
     sent: Sequence[int],
 ) -> Lattice:
     """Flatten candidate sets (ids, costs), the set of each slot, and sentence offsets."""
-    parts = [_set_arrays(ids, costs) for ids, costs in sets]
     off = np.zeros(len(sets) + 1, dtype=np.int64)
-    np.cumsum([len(p[0]) for p in parts], out=off[1:])
-
-    def flat(i: int, dtype: type) -> np.ndarray:
-        return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype=dtype)
-
+    np.cumsum([len(ids) for ids, _ in sets], out=off[1:])
+    total = int(off[-1])
     return Lattice(
         off,
-        flat(2, np.int64),
-        flat(3, np.float64),
-        flat(4, np.int64),
+        np.fromiter(chain.from_iterable(ids for ids, _ in sets), np.int64, total),
+        np.fromiter(chain.from_iterable(costs for _, costs in sets), np.float64, total),
         np.asarray(slot_set, dtype=np.int64),
         np.asarray(sent, dtype=np.int64),
     )
@@ -99,8 +63,21 @@ def _follow_bit(c: int) -> int:
     return ((c * FOLLOW_MUL) & 0xFFFFFFFF) >> 26
 
 
-def _find(slots: np.ndarray, bits: int, key: int) -> int:
-    """Slot of `key` in a packed table, or -1."""
+def _maybe(bloom: np.ndarray, bbits: int, key: int) -> bool:
+    """Whether the Bloom filter may hold `key` (as `lmtables.maybe`)."""
+    h = np.uint64(key) * np.uint64(BLOOM_MUL1)
+    h ^= h >> np.uint64(31)
+    h *= np.uint64(BLOOM_MUL2)
+    one, six = np.uint64(1), np.uint64(63)
+    want = (one << ((h >> np.uint64(8)) & six)) | (one << ((h >> np.uint64(14)) & six))
+    want |= one << ((h >> np.uint64(20)) & six)
+    return (bloom[np.int64(h >> np.uint64(64 - bbits))] & want) == want
+
+
+def _find(slots: np.ndarray, bits: int, bloom: np.ndarray, bbits: int, key: int) -> int:
+    """Slot of `key` in a packed table, or -1 (most absent keys the filter rules out)."""
+    if not _maybe(bloom, bbits, key):
+        return -1
     mask = (1 << bits) - 1
     h = np.int64((np.uint64(key) * np.uint64(HASH_MUL)) >> np.uint64(64 - bits))
     while True:
@@ -114,31 +91,36 @@ def _find(slots: np.ndarray, bits: int, key: int) -> int:
 
 def _score(t: tuple[Any, ...], a: int, b: int, c: int, shift: int) -> float:
     """log P(c | a b), as `Model.score`."""
-    uni, bow1, bi, bif, bib, b2, b2f, b2b, tr, trf, trb = t
+    uni, bow1, bik, bif, bib, bil, bilb, b2k, b2f, b2b, b2l, b2lb = t[:12]
+    trk, trf, trb, trl, trlb = t[12:17]
     ab = (a << shift) | b
-    j = _find(b2, b2b, ab)
-    i = _trigram(tr, trb, b2, j, ab, c, shift)
+    j = _find(b2k, b2b, b2l, b2lb, ab)
+    i = -1  # the trigram (ab, c); the context's filter may rule it out
+    if j < 0 or (b2k[j, 2] >> _follow_bit(c)) & 1:
+        i = _find(trk, trb, trl, trlb, (ab << shift) | c)
     if i >= 0:
         return trf[i, 1]
     back = b2f[j, 1] if j >= 0 else 0.0
-    i = _find(bi, bib, (b << shift) | c)
+    i = _find(bik, bib, bil, bilb, (b << shift) | c)
     if i >= 0:
         return back + bif[i, 1]
     return back + bow1[b] + uni[c]
 
 
-def _trigram(tr: np.ndarray, trb: int, b2: np.ndarray, j: int, ab: int, c: int, shift: int) -> int:
-    """Slot of trigram (ab, c), or -1; j is the slot of context ab in the back-off table
-    (-1 when absent: then only the look-up can tell), whose filter may answer at once."""
-    if j >= 0 and not (b2[j, 2] >> _follow_bit(c)) & 1:
-        return -1
-    return _find(tr, trb, (ab << shift) | c)
-
-
-def _bigram(t: tuple[Any, ...], b: int, c: int, shift: int) -> float:
+def _bigram(
+    uni: np.ndarray,
+    bow1: np.ndarray,
+    bik: np.ndarray,
+    bif: np.ndarray,
+    bib: int,
+    bil: np.ndarray,
+    bilb: int,
+    b: int,
+    c: int,
+    shift: int,
+) -> float:
     """bi.get(b c, bow1[b] + uni[c]), the bigram back-off score as the reference writes it."""
-    uni, bow1, bi, bif, bib = t[0], t[1], t[2], t[3], t[4]
-    i = _find(bi, bib, (b << shift) | c)
+    i = _find(bik, bib, bil, bilb, (b << shift) | c)
     if i >= 0:
         return bif[i, 1]
     return bow1[b] + uni[c]
@@ -149,7 +131,6 @@ def _kernel(
     off: np.ndarray,
     ids: np.ndarray,
     costs: np.ndarray,
-    pos: np.ndarray,
     slot_set: np.ndarray,
     sent: np.ndarray,
     bos: int,
@@ -165,10 +146,26 @@ def _kernel(
 ) -> None:
     """Beam search of every sentence, then the posteriors of each slot's candidates
     (`order`: each slot's candidate indices, most likely first, ties in candidate order)."""
-    b2k, b2v, b2b, trk, trv, trb = t[5], t[6], t[7], t[8], t[9], t[10]
+    uni, bow1, bik, bif, bib, bil, bilb = t[:7]
+    b2k, b2v, b2b, b2l, b2lb = t[7:12]
+    trk, trv, trb, trl, trlb = t[12:17]
     max_nc = 1
     for j in range(len(off) - 1):
         max_nc = max(max_nc, off[j + 1] - off[j])
+    # each candidate's place among its set's distinct ids (a repeated id shares the place
+    # of its first occurrence): the reference keeps one beam state per word
+    pos = np.empty(len(ids), np.int64)
+    for j in range(len(off) - 1):
+        places = 0
+        for k in range(off[j], off[j + 1]):
+            pos[k] = -1
+            for y in range(off[j], k):
+                if ids[y] == ids[k]:
+                    pos[k] = pos[y]
+                    break
+            if pos[k] < 0:
+                pos[k] = places
+                places += 1
     cap = (beam_width + max_nc + 1) * max_nc + 1
     # the beam of the current slot: previous word, word, score, index into history
     beam_a = np.empty(cap, np.int64)
@@ -188,7 +185,10 @@ def _kernel(
     cbit = np.empty(max_nc, np.int64)
     best = np.empty(max_nc, np.float64)
     arg = np.empty(max_nc, np.int64)
-    seen = np.empty(cap, np.int64)
+    intop = np.zeros(cap, np.bool_)
+    taken = np.empty(max_nc, np.bool_)
+    best_x = np.empty(max_nc, np.int64)
+    extra = np.empty(max_nc, np.int64)
     # history of kept states (candidate index, the state before it) of one sentence
     longest = 1
     for s in range(len(sent) - 1):
@@ -232,7 +232,10 @@ def _kernel(
                         b = beam_b[x]
                         break
                 for k in range(nc):
-                    low[k] = _bigram(t, b, ids[c0 + k], shift) - costs[c0 + k]
+                    low[k] = (
+                        _bigram(uni, bow1, bik, bif, bib, bil, bilb, b, ids[c0 + k], shift)
+                        - costs[c0 + k]
+                    )
                     cbit[k] = _follow_bit(ids[c0 + k])
                     best[k] = ninf
                     arg[k] = 0
@@ -243,7 +246,7 @@ def _kernel(
                         continue
                     sc = beam_s[x]
                     ab = (beam_a[x] << shift) | b
-                    i2 = _find(b2k, b2b, ab)
+                    i2 = _find(b2k, b2b, b2l, b2lb, ab)
                     if i2 < 0:
                         if sc > unseen_s:
                             unseen_s = sc
@@ -255,7 +258,7 @@ def _kernel(
                     for k in range(nc):
                         i3 = -1
                         if (follow >> cbit[k]) & 1:
-                            i3 = _find(trk, trb, abs_ | ids[c0 + k])
+                            i3 = _find(trk, trb, trl, trlb, abs_ | ids[c0 + k])
                         v = sc + (b2 + low[k] if i3 < 0 else trv[i3, 1] - costs[c0 + k])
                         if v > best[k]:
                             best[k] = v
@@ -293,35 +296,58 @@ def _kernel(
                         keep[n_keep] = x
                         n_keep += 1
                 if n_keep > beam_width:
-                    # stable sort, best first (equal scores keep their order)
+                    # the best BEAM, best first, equal scores in their order (a bounded
+                    # insertion: the reference sorts them all, stably)
+                    n_top = 0
                     for x in range(n_keep):
-                        v = nxt_s[keep[x]]
-                        y = x
+                        e = keep[x]
+                        intop[e] = False
+                        v = nxt_s[e]
+                        y = n_top
                         while y > 0 and nxt_s[ranked[y - 1]] < v:
-                            ranked[y] = ranked[y - 1]
+                            if y < beam_width:
+                                ranked[y] = ranked[y - 1]
                             y -= 1
-                        ranked[y] = keep[x]
-                    n_ranked = n_keep
-                    n_keep = beam_width
+                        if y < beam_width:
+                            ranked[y] = e
+                            if n_top < beam_width:
+                                n_top += 1
+                    n_extra = 0
+                    if keep_each:
+                        # every other candidate keeps its best state (the first of its
+                        # states in the reference's sorted order), in that order
+                        for k in range(nc):
+                            taken[k] = False
+                            best_x[k] = -1
+                        for x in range(beam_width):
+                            intop[ranked[x]] = True
+                            taken[pos[c0 + nxt_k[ranked[x]]]] = True
+                        for x in range(n_keep):
+                            e = keep[x]
+                            p = pos[c0 + nxt_k[e]]
+                            if intop[e] or taken[p]:
+                                continue
+                            if best_x[p] < 0 or nxt_s[e] > nxt_s[best_x[p]]:
+                                best_x[p] = e
+                        for k in range(nc):
+                            e = best_x[k]
+                            if e < 0:
+                                continue
+                            v = nxt_s[e]
+                            y = n_extra
+                            while y > 0 and (
+                                nxt_s[extra[y - 1]] < v
+                                or (nxt_s[extra[y - 1]] == v and extra[y - 1] > e)
+                            ):
+                                extra[y] = extra[y - 1]
+                                y -= 1
+                            extra[y] = e
+                            n_extra += 1
                     for x in range(beam_width):
                         keep[x] = ranked[x]
-                    if keep_each:
-                        n_seen = 0
-                        for x in range(beam_width):
-                            seen[n_seen] = nxt_c[ranked[x]]
-                            n_seen += 1
-                        for x in range(beam_width, n_ranked):
-                            c = nxt_c[ranked[x]]
-                            dup = False
-                            for y in range(n_seen):
-                                if seen[y] == c:
-                                    dup = True
-                                    break
-                            if not dup:
-                                seen[n_seen] = c
-                                n_seen += 1
-                                keep[n_keep] = ranked[x]
-                                n_keep += 1
+                    for x in range(n_extra):
+                        keep[beam_width + x] = extra[x]
+                    n_keep = beam_width + n_extra
             else:
                 for x in range(n_nxt):
                     keep[x] = x
@@ -367,26 +393,38 @@ def _kernel(
             d = _word(ids, off, slot_set, chosen, i + 1, lo, hi, bos, eos)
             e = _word(ids, off, slot_set, chosen, i + 2, lo, hi, bos, eos)
             ab = (a << shift) | b
-            j_ab = _find(b2k, b2b, ab)
+            j_ab = _find(b2k, b2b, b2l, b2lb, ab)
             b2 = b2v[j_ab, 1] if j_ab >= 0 else 0.0
             for k in range(nc):
                 c = ids[c0 + k]
-                i3 = _trigram(trk, trb, b2k, j_ab, ab, c, shift)
-                first[k] = b2 + _bigram(t, b, c, shift) if i3 < 0 else trv[i3, 1]
+                i3 = -1  # the trigram (ab, c); the context's filter may rule it out
+                if j_ab < 0 or (b2k[j_ab, 2] >> _follow_bit(c)) & 1:
+                    i3 = _find(trk, trb, trl, trlb, (ab << shift) | c)
+                first[k] = (
+                    b2 + _bigram(uni, bow1, bik, bif, bib, bil, bilb, b, c, shift)
+                    if i3 < 0
+                    else trv[i3, 1]
+                )
                 bc = (b << shift) | c
-                i2 = _find(b2k, b2b, bc)
-                i3 = _trigram(trk, trb, b2k, i2, bc, d, shift)
+                i2 = _find(b2k, b2b, b2l, b2lb, bc)
+                i3 = -1  # the trigram (bc, d); the context's filter may rule it out
+                if i2 < 0 or (b2k[i2, 2] >> _follow_bit(d)) & 1:
+                    i3 = _find(trk, trb, trl, trlb, (bc << shift) | d)
                 if i3 < 0:
-                    second[k] = (b2v[i2, 1] if i2 >= 0 else 0.0) + _bigram(t, c, d, shift)
+                    second[k] = (b2v[i2, 1] if i2 >= 0 else 0.0) + _bigram(
+                        uni, bow1, bik, bif, bib, bil, bilb, c, d, shift
+                    )
                 else:
                     second[k] = trv[i3, 1]
             has_e = i + 1 < hi
             if has_e:
-                de = _bigram(t, d, e, shift)
+                de = _bigram(uni, bow1, bik, bif, bib, bil, bilb, d, e, shift)
                 for k in range(nc):
                     cd = (ids[c0 + k] << shift) | d
-                    i2 = _find(b2k, b2b, cd)
-                    i3 = _trigram(trk, trb, b2k, i2, cd, e, shift)
+                    i2 = _find(b2k, b2b, b2l, b2lb, cd)
+                    i3 = -1  # the trigram (cd, e); the context's filter may rule it out
+                    if i2 < 0 or (b2k[i2, 2] >> _follow_bit(e)) & 1:
+                        i3 = _find(trk, trb, trl, trlb, (cd << shift) | e)
                     if i3 < 0:
                         third[k] = (b2v[i2, 1] if i2 >= 0 else 0.0) + de
                     else:
@@ -437,10 +475,12 @@ def _word(
 
 
 def _setup(jit: Jit) -> Callable[..., Any]:
-    # helpers are rebound to their compiled versions so that the kernel calls those
+    # helpers are rebound to their compiled versions so that the kernel calls those;
+    # not inlined at numba's level (LLVM inlines them anyway): numba-level inlining of
+    # helpers taking arrays put atomic reference counting in the innermost loops
     g = globals()
-    for name in ("_find", "_follow_bit", "_trigram", "_score", "_bigram", "_word"):
-        g[name] = jit(g[name], True)
+    for name in ("_maybe", "_find", "_follow_bit", "_score", "_bigram", "_word"):
+        g[name] = jit(g[name], False)
     return jit(_kernel, False)
 
 
@@ -477,9 +517,9 @@ def decode(
     order = np.empty(int(post_off[-1]), dtype=np.int64)
     t: tuple[Any, ...] = (tables.uni, tables.bow1)
     for h in (tables.bi, tables.bow2, tables.tri):
-        t += (h.slots, h.floats, h.bits)
+        t += (h.slots, h.floats, h.bits, *h.bloom)
     run(
-        t, lat.off, lat.ids, lat.costs, lat.pos, lat.slot_set, lat.sent, bos, eos, shift, beam,
+        t, lat.off, lat.ids, lat.costs, lat.slot_set, lat.sent, bos, eos, shift, beam,
         margin, keep_each, chosen, post, order, post_off,
     )  # fmt: skip
     return chosen, post, order, post_off

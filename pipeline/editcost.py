@@ -5,6 +5,9 @@ syllable skeleton within two plain edits: often a hundred or more per token, whi
 Python is most of the time spent on a new OCR token. `edit_costs` prices them all in one
 call of a numba kernel that runs the same dynamic programme, operation for operation, as
 `pipeline.candidates._edit_cost` (same float sums, same pruning), so the costs are equal.
+`nearest_at` does a token's whole search in one call: the skeletons within two plain edits
+of its queries (`_within_kernel`, bit-parallel, behind a letter-set test that rules out
+most skeletons at once), priced, and the ten cheapest picked.
 """
 
 from __future__ import annotations
@@ -34,18 +37,27 @@ def _kernel(
     ins_costs: np.ndarray,
     true: np.ndarray,
     true_off: np.ndarray,
+    pick: np.ndarray,
     max_edit: float,
     out: np.ndarray,
 ) -> None:
-    """out[x] = weighted edit cost from `ocr` to the x-th true skeleton."""
+    """out[x] = weighted edit cost from `ocr` to the true skeleton number pick[x]."""
     n = len(ocr)
     longest = 0
-    for x in range(len(true_off) - 1):
-        longest = max(longest, true_off[x + 1] - true_off[x])
+    for x in range(len(pick)):
+        longest = max(longest, true_off[pick[x] + 1] - true_off[pick[x]])
     dist = np.empty((n + 1, longest + 1), np.float64)
-    for x in range(len(true_off) - 1):
-        t0 = true_off[x]
-        m = true_off[x + 1] - t0
+    ins_at = np.empty(longest + 1, np.float64)
+    for x in range(len(pick)):
+        t0 = true_off[pick[x]]
+        m = true_off[pick[x] + 1] - t0
+        for j in range(m):  # the cost of inserting each letter of this skeleton
+            ins = 1.0
+            ch = true[t0 + j]
+            for y in range(len(ins_chars)):
+                if ins_chars[y] == ch:
+                    ins = ins_costs[y]
+            ins_at[j] = ins
         for i in range(n + 1):
             for j in range(m + 1):
                 dist[i, j] = 99.0
@@ -63,12 +75,7 @@ def _kernel(
                     if d + 1.0 < dist[i + 1, j]:
                         dist[i + 1, j] = d + 1.0
                 if j < m:
-                    ins = 1.0
-                    ch = true[t0 + j]
-                    for y in range(len(ins_chars)):
-                        if ins_chars[y] == ch:
-                            ins = ins_costs[y]
-                    c = d + ins
+                    c = d + ins_at[j]
                     if c < dist[i, j + 1]:
                         dist[i, j + 1] = c
                 for r in range(rule_off[i], rule_off[i + 1]):
@@ -86,8 +93,45 @@ def _kernel(
         out[x] = dist[n, m]
 
 
+def _bind(jit: Jit, *names: str) -> Callable[..., Any]:
+    """Rebind the named functions to their compiled versions (once; compiled functions
+    call each other's compiled versions); returns the last."""
+    g = globals()
+    for name in names:
+        if not hasattr(g[name], "py_func"):
+            g[name] = jit(g[name], False)
+    fn: Callable[..., Any] = g[names[-1]]
+    return fn
+
+
 def _setup(jit: Jit) -> Callable[..., Any]:
-    return jit(_kernel, False)
+    return _bind(jit, "_kernel")
+
+
+def _rule_arrays(rules: Rules, inserts: dict[str, float]) -> tuple[np.ndarray, ...]:
+    """The rules and letter insertions as the kernel's arrays."""
+    rule_off = [0]
+    rule_k: list[int] = []
+    rule_cost: list[float] = []
+    rule_t_off = [0]
+    rule_t = ""
+    for here in rules:
+        for k, t, cost in here:
+            rule_k.append(k)
+            rule_cost.append(cost)
+            rule_t += t
+            rule_t_off.append(len(rule_t))
+        rule_off.append(len(rule_k))
+    ins = [(c, v) for c, v in inserts.items() if len(c) == 1]  # only letters are looked up
+    return (
+        np.asarray(rule_off, dtype=np.int64),
+        np.asarray(rule_k, dtype=np.int64),
+        np.asarray(rule_cost, dtype=np.float64),
+        np.asarray(rule_t_off, dtype=np.int64),
+        _codes(rule_t),
+        np.asarray([ord(c) for c, _ in ins], dtype=np.int64),
+        np.asarray([v for _, v in ins], dtype=np.float64),
+    )
 
 
 def edit_costs(
@@ -107,49 +151,71 @@ def edit_costs(
         return None
     if not others:
         return []
-    rule_off = [0]
-    rule_k: list[int] = []
-    rule_cost: list[float] = []
-    rule_t_off = [0]
-    rule_t = ""
-    for here in rules:
-        for k, t, cost in here:
-            rule_k.append(k)
-            rule_cost.append(cost)
-            rule_t += t
-            rule_t_off.append(len(rule_t))
-        rule_off.append(len(rule_k))
-    ins = [(c, v) for c, v in inserts.items() if len(c) == 1]  # only letters are looked up
     true_off = np.zeros(len(others) + 1, dtype=np.int64)
     np.cumsum([len(o) for o in others], out=true_off[1:])
     out = np.empty(len(others), dtype=np.float64)
-    run(
-        _codes(ocr),
-        np.asarray(rule_off, dtype=np.int64),
-        np.asarray(rule_k, dtype=np.int64),
-        np.asarray(rule_cost, dtype=np.float64),
-        np.asarray(rule_t_off, dtype=np.int64),
-        _codes(rule_t),
-        np.asarray([ord(c) for c, _ in ins], dtype=np.int64),
-        np.asarray([v for _, v in ins], dtype=np.float64),
-        _codes("".join(others)),
-        true_off,
-        max_edit,
-        out,
-    )
+    pick = np.arange(len(others), dtype=np.int64)
+    arrays = _rule_arrays(rules, inserts)
+    run(_codes(ocr), *arrays, _codes("".join(others)), true_off, pick, max_edit, out)
     costs: list[float] = out.tolist()
     return costs
+
+
+def edit_costs_at(
+    ocr: str,
+    names: Sequence[str],
+    pick: np.ndarray,
+    rules: Rules,
+    inserts: dict[str, float],
+    max_edit: float,
+) -> np.ndarray | None:
+    """As `edit_costs` for names[pick] (an index array into `names`, as `within_at`
+    finds), or None when the caller should use `edit_costs`' fallback."""
+    run = compiled("editcost", _setup) if warm() else None
+    if run is None:
+        return None
+    codes, off, _ = _encoded(names)
+    out = np.empty(len(pick), dtype=np.float64)
+    if len(pick):
+        run(_codes(ocr), *_rule_arrays(rules, inserts), codes, off, pick, max_edit, out)
+    return out
 
 
 # ------------------------------------------------------------------ neighbour search
 
 
+def _letter_mask(codes: np.ndarray, lo: int, hi: int) -> np.uint64:
+    """The characters of codes[lo:hi] as a set: bit (code % 64) for each."""
+    mask = np.uint64(0)
+    for i in range(lo, hi):
+        mask |= np.uint64(1) << np.uint64(codes[i] % 64)
+    return mask
+
+
+def _more_bits(x: np.uint64, limit: int) -> bool:
+    """Whether x has more than `limit` bits set."""
+    for _ in range(limit):
+        x &= x - np.uint64(1)
+    return x != np.uint64(0)
+
+
 def _within_kernel(
-    query: np.ndarray, codes: np.ndarray, off: np.ndarray, limit: int, out: np.ndarray
+    query: np.ndarray,
+    codes: np.ndarray,
+    off: np.ndarray,
+    letters: np.ndarray,
+    limit: int,
+    out: np.ndarray,
 ) -> int:
     """Indices (into `out`) of the strings within Levenshtein distance `limit` of `query`,
-    by the bit-parallel algorithm of Myers (1999) in Hyyrö's form; returns their count."""
+    by the bit-parallel algorithm of Myers (1999) in Hyyrö's form; returns their count.
+
+    `letters` holds each string's `_letter_mask`: a string that lacks more than `limit`
+    of the query's characters, or has more than `limit` the query lacks, is farther (each
+    edit mends at most one of each), so most strings cost no more than that test.
+    """
     m = len(query)
+    own = _letter_mask(query, 0, m)
     # where each character occurs in the query (bit i: position i): ASCII in a table,
     # the others in a short list
     ascii_masks = np.zeros(128, np.uint64)
@@ -178,6 +244,8 @@ def _within_kernel(
         t0 = off[x]
         n = off[x + 1] - t0
         if n - m > limit or m - n > limit:
+            continue
+        if _more_bits(own & ~letters[x], limit) or _more_bits(letters[x] & ~own, limit):
             continue
         if m == 0:
             if n <= limit:
@@ -216,29 +284,150 @@ def _within_kernel(
 
 
 def _setup_within(jit: Jit) -> Callable[..., Any]:
-    return jit(_within_kernel, False)
+    return _bind(jit, "_letter_mask", "_more_bits", "_within_kernel")
 
 
-_ENCODED: dict[int, tuple[Sequence[str], np.ndarray, np.ndarray]] = {}
+# ------------------------------------------------------------------ both at once
 
 
-def within(query: str, names: Sequence[str], limit: int) -> list[str] | None:
-    """The names within Levenshtein distance `limit` of `query` (as rapidfuzz's
-    `process.extract` with that cut-off), or None: no numba, not worth it yet, or a
-    query too long for one machine word."""
+def _nearest_kernel(
+    queries: np.ndarray,
+    q_off: np.ndarray,
+    limits: np.ndarray,
+    codes: np.ndarray,
+    off: np.ndarray,
+    letters: np.ndarray,
+    rank: np.ndarray,
+    own: int,
+    ocr: np.ndarray,
+    rule_off: np.ndarray,
+    rule_k: np.ndarray,
+    rule_cost: np.ndarray,
+    rule_t_off: np.ndarray,
+    rule_t: np.ndarray,
+    ins_chars: np.ndarray,
+    ins_costs: np.ndarray,
+    max_edit: float,
+    out_idx: np.ndarray,
+    out_cost: np.ndarray,
+) -> int:
+    """The strings within `limits[q]` plain edits of some query q (but string `own`),
+    priced from `ocr` (`_kernel`); of those within `max_edit`, the len(out_idx) cheapest
+    (ties: lower `rank` first) into out_idx/out_cost, cheapest first; returns how many."""
+    n_names = len(off) - 1
+    hit = np.zeros(n_names, np.bool_)
+    buf = np.empty(n_names, np.int64)
+    for q in range(len(q_off) - 1):
+        query = queries[q_off[q] : q_off[q + 1]]
+        count = _within_kernel(query, codes, off, letters, limits[q], buf)
+        for y in range(count):
+            hit[buf[y]] = True
+    if own >= 0:
+        hit[own] = False
+    n_pick = 0
+    for x in range(n_names):
+        if hit[x]:
+            buf[n_pick] = x
+            n_pick += 1
+    pick = buf[:n_pick]
+    costs = np.empty(n_pick, np.float64)
+    _kernel(
+        ocr, rule_off, rule_k, rule_cost, rule_t_off, rule_t, ins_chars, ins_costs, codes,
+        off, pick, max_edit, costs,
+    )  # fmt: skip
+    top = len(out_idx)
+    n = 0
+    for x in range(n_pick):
+        c = costs[x]
+        if c > max_edit:
+            continue
+        r = rank[pick[x]]
+        y = n
+        while y > 0 and (
+            out_cost[y - 1] > c or (out_cost[y - 1] == c and rank[out_idx[y - 1]] > r)
+        ):
+            if y < top:
+                out_cost[y] = out_cost[y - 1]
+                out_idx[y] = out_idx[y - 1]
+            y -= 1
+        if y < top:
+            out_cost[y] = c
+            out_idx[y] = pick[x]
+            if n < top:
+                n += 1
+    return n
+
+
+def _setup_nearest(jit: Jit) -> Callable[..., Any]:
+    _bind(jit, "_kernel", "_letter_mask", "_more_bits", "_within_kernel")
+    return jit(_nearest_kernel, False)
+
+
+def nearest_at(
+    ocr: str,
+    queries: Sequence[str],
+    names: Sequence[str],
+    rank: np.ndarray,
+    own: int,
+    rules: Rules,
+    inserts: dict[str, float],
+    max_edit: float,
+    top: int,
+) -> list[tuple[float, int]] | None:
+    """The (cost, index into `names`) of the `top` cheapest names within two plain edits
+    (one for a query of at most two letters) of some query, but names[own], priced as
+    `edit_costs`, ties in `rank` order; None without compiled code (see `within_at`)."""
+    if any(len(q) > 63 for q in queries) or not warm():
+        return None
+    run = compiled("nearest", _setup_nearest)
+    if run is None:
+        return None
+    codes, off, letters = _encoded(names)
+    q_off = np.zeros(len(queries) + 1, dtype=np.int64)
+    np.cumsum([len(q) for q in queries], out=q_off[1:])
+    limits = np.asarray([1 if len(q) <= 2 else 2 for q in queries], dtype=np.int64)
+    out_idx = np.empty(top, dtype=np.int64)
+    out_cost = np.empty(top, dtype=np.float64)
+    n = run(
+        _codes("".join(queries)), q_off, limits, codes, off, letters, rank, own, _codes(ocr),
+        *_rule_arrays(rules, inserts), max_edit, out_idx, out_cost,
+    )  # fmt: skip
+    return list(zip(out_cost[:n].tolist(), out_idx[:n].tolist(), strict=True))
+
+
+_ENCODED: dict[int, tuple[Sequence[str], np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _encoded(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code points, offsets, letter masks) of a list of strings, kept while it lives."""
+    enc = _ENCODED.get(id(names))
+    if enc is None or enc[0] is not names:
+        off = np.zeros(len(names) + 1, dtype=np.int64)
+        np.cumsum([len(n) for n in names], out=off[1:])
+        masks = np.asarray([sum({1 << (ord(c) % 64) for c in n}) for n in names], dtype=np.uint64)
+        enc = (names, _codes("".join(names)), off, masks)
+        if len(_ENCODED) >= 4:
+            _ENCODED.clear()
+        _ENCODED[id(names)] = enc  # holds `names`, so its id stays its own
+    return enc[1], enc[2], enc[3]
+
+
+def within_at(query: str, names: Sequence[str], limit: int) -> np.ndarray | None:
+    """Indices (ascending) of the names within Levenshtein distance `limit` of `query`
+    (as rapidfuzz's `process.extract` with that cut-off), or None: no numba, not worth
+    it yet, or a query too long for one machine word."""
     if len(query) > 63 or not warm():
         return None
     run = compiled("within", _setup_within)
     if run is None:
         return None
-    enc = _ENCODED.get(id(names))
-    if enc is None or enc[0] is not names:
-        off = np.zeros(len(names) + 1, dtype=np.int64)
-        np.cumsum([len(n) for n in names], out=off[1:])
-        enc = (names, _codes("".join(names)), off)
-        if len(_ENCODED) >= 4:
-            _ENCODED.clear()
-        _ENCODED[id(names)] = enc  # holds `names`, so its id stays its own
+    codes, off, letters = _encoded(names)
     out = np.empty(len(names), dtype=np.int64)
-    count = run(_codes(query), enc[1], enc[2], limit, out)
-    return [names[i] for i in out[:count].tolist()]
+    count = run(_codes(query), codes, off, letters, limit, out)
+    return out[:count]
+
+
+def within(query: str, names: Sequence[str], limit: int) -> list[str] | None:
+    """The names within Levenshtein distance `limit` of `query`, or None (`within_at`)."""
+    found = within_at(query, names, limit)
+    return None if found is None else [names[i] for i in found.tolist()]

@@ -5,19 +5,26 @@ Dense unigram and first-order back-off weights by word id, and three hash tables
 probing, built with numpy alone so they can be made at save time and stored in the
 model file (`Tables.state`); a file whose LAYOUT differs gets them rebuilt on load.
 The back-off table carries, per two-word context, a 64-bit filter of the words that
-follow it in some trigram, so most absent trigrams cost the decoder no look-up.
+follow it in some trigram, so most absent trigrams cost the decoder no look-up; and
+each table has a blocked Bloom filter of its keys (`HashTable.bloom`, made on first use),
+small enough to stay in cache, which rules out most absent n-grams (most of what the
+decoder asks for) without touching the table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 HASH_MUL = 0x9E3779B97F4A7C15  # Fibonacci hashing: the top bits of key * this
 FOLLOW_MUL = 2654435761  # the same idea on 32 bits, for the context filters
+BLOOM_MUL1 = 0xBF58476D1CE4E5B9  # the mixing of the Bloom filters (as splitmix64)
+BLOOM_MUL2 = 0x94D049BB133111EB
+BLOOM_KEYS = 4  # keys per 64-bit block of a Bloom filter, at most (on average)
 _U64 = np.uint64
 EMPTY = -1  # the key of a free slot (n-gram keys are never negative)
 LOAD = 0.6  # at most this share of a table's slots is used
@@ -40,6 +47,12 @@ class HashTable:
     @property
     def floats(self) -> np.ndarray:
         return self.slots.view(np.float64)
+
+    @cached_property
+    def bloom(self) -> tuple[np.ndarray, int]:
+        """A blocked Bloom filter of the keys (`bloom_filter`), made on first use."""
+        keys = self.slots[:, 0]
+        return bloom_filter(keys[keys != EMPTY])
 
 
 def home(keys: np.ndarray, bits: int) -> np.ndarray:
@@ -69,6 +82,42 @@ def follow_filters(contexts: np.ndarray, tri: dict[int, float], shift: int) -> n
     found = uniq[at] == contexts
     out[found] = masks[at[found]]
     return out
+
+
+def bloom_parts(keys: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Block (of 2**bits) and three-bit mask of each key in a Bloom filter: both from one
+    64-bit mix of the key, the block from its top bits (`pipeline.decode._maybe`)."""
+    with np.errstate(over="ignore"):
+        h = keys.astype(np.int64).view(_U64) * _U64(BLOOM_MUL1)
+        h ^= h >> _U64(31)
+        h *= _U64(BLOOM_MUL2)
+    one, six = _U64(1), _U64(63)
+    mask = (one << ((h >> _U64(8)) & six)) | (one << ((h >> _U64(14)) & six))
+    mask |= one << ((h >> _U64(20)) & six)
+    return (h >> _U64(64 - bits)).astype(np.int64), mask
+
+
+def bloom_filter(keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """(uint64 blocks, log2 of their number) of a blocked Bloom filter of `keys`.
+
+    Most n-grams the decoder asks for are absent; the filter (a few hundred kilobytes
+    that stay in cache, one word per question) answers most of those questions without
+    touching the far larger hash table. It never says no to a key it holds.
+    """
+    bits = 1
+    while (1 << bits) * BLOOM_KEYS < len(keys):
+        bits += 1
+    blocks = np.zeros(1 << bits, dtype=_U64)
+    where, mask = bloom_parts(keys, bits)
+    np.bitwise_or.at(blocks, where, mask)
+    return blocks, bits
+
+
+def maybe(bloom: tuple[np.ndarray, int], key: int) -> bool:
+    """Whether a Bloom filter may hold `key` (False: it surely does not)."""
+    blocks, bits = bloom
+    where, mask = bloom_parts(np.array([key], dtype=np.int64), bits)
+    return bool((blocks[where[0]] & mask[0]) == mask[0])
 
 
 def pack(table: dict[int, float], extra: np.ndarray | None = None) -> HashTable:

@@ -15,12 +15,13 @@ Candidate generation and the noisy channel live in pipeline.candidates.
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from pipeline import decode, jit
 from pipeline.candidates import (
@@ -54,9 +55,32 @@ BEAM = 10
 KEEP_EACH = 1  # keep each candidate's best state beyond the beam
 MARGIN = 8.0  # beam states this far (log-prob) below the best are dropped
 CODE_CONFIDENCE = 0.9  # a code repaired by the rules of pipeline.codefix
-_URL = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_WORD = r"(?:[^\W_]|[¢&@€])+(?:[-/.](?:[^\W_]|[¢&@€])+)*"
-_ITEM = re.compile(rf"(?P<url>{_URL})|(?P<word>{_WORD})|(?P<brk>[.;:!?]+(?=\s|$)|\n[ \t]*\n)")
+_WEB = r"(?:https?://|www\.)\S+"
+_MAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_LETTER = r"(?:[^\W_]|[¢&@€])"  # a character of a word
+_BRK = r"[.;:!?]+(?=\s|$)|\n[ \t]*\n"
+_ITEM = re.compile(
+    rf"(?P<url>{_WEB}|{_MAIL})|(?P<word>{_LETTER}+(?:[-/.]{_LETTER}+)*)|(?P<brk>{_BRK})"
+)
+
+
+@lru_cache(maxsize=8)
+def _item_pattern(web: bool, mail: bool, underscore: bool) -> re.Pattern[str]:
+    """_ITEM for a text with or without 'http'/'www.', '@' and '_': the same matches,
+    found faster without the branches that cannot match and, in a text without '_',
+    with one character class for a word's characters."""
+    if not (web or mail or underscore):
+        letter = r"[\w¢&@€]"
+        return re.compile(rf"(?P<word>{letter}+(?:[-/.]{letter}+)*)|(?P<brk>{_BRK})")
+    return _ITEM
+
+
+def _items(text: str) -> list[tuple[str, int, int]]:
+    """(group, start, end) of each match of _ITEM in `text`: spans, not match objects,
+    since thousands of live objects would cost the garbage collector."""
+    web = "http" in text or "www." in text
+    rx = _item_pattern(web, "@" in text, "_" in text)
+    return [(m.lastgroup or "", m.start(), m.end()) for m in rx.finditer(text)]
 
 
 @dataclass
@@ -290,18 +314,6 @@ def _style(token: str, heading: bool, ocr: bool = False) -> int:
 # ------------------------------------------------------------------ the stage
 
 
-def _case_of(text: str, start: int, tok: str) -> int:
-    """The `case` evidence of a word (see `choices`)."""
-    if not tok[:1].isalpha() or (tok.isupper() and len(tok) > 1):
-        return 2
-    j = start - 1
-    while j >= 0 and text[j] in " \t":
-        j -= 1
-    if j < 0 or not (text[j].isalnum() or text[j] in ",)"):
-        return 2
-    return 1 if tok[0].isupper() else 0
-
-
 @lru_cache(maxsize=100_000)
 def _upper(token: str, heading: bool, ocr: bool = False) -> bool:
     """Whether a word is restored in capitals: written so, or a capital word of a heading.
@@ -335,47 +347,59 @@ def _heading_lines(text: str) -> list[bool]:
     return result
 
 
-def _caps_runs(matches: list[re.Match[str]], text: str, known: dict[str, list[str]]) -> set[int]:
+def _caps_runs(
+    items: list[tuple[str, int, int]], text: str, known: dict[str, list[str]]
+) -> set[int]:
     """Starts of capital words that stand next to another capital syllable: a heading
-    fragment such as 'CỤC CHỨNG THỰC SỐ' inside a longer line, not a lone 'AI'."""
-    flags = [
-        m.lastgroup == "word" and _caps_word(m.group(0)) and skeleton(m.group(0)) in known
-        for m in matches
-    ]
+    fragment such as 'CỤC CHỨNG THỰC SỐ' inside a longer line, not a lone 'AI'.
+
+    `items` are the (group, start, end) of the matches of _ITEM."""
+    words = [text[s:e] if g == "word" else "" for g, s, e in items]
+    flags = [bool(w) and _caps_word(w) and skeleton(w) in known for w in words]
     # a one-letter capital syllable ('Y' of 'SỞ Y TẾ') links the capital words around it
-    single = [
-        m.lastgroup == "word" and len(m.group(0)) == 1 and m.group(0).isupper() for m in matches
-    ]
+    single = [len(w) == 1 and w.isupper() for w in words]
 
     def joined(a: int, b: int) -> bool:
-        return re.fullmatch(r"[\s,\-–]*", text[matches[a].end() : matches[b].start()]) is not None
+        return _JOINER.fullmatch(text, items[a][2], items[b][1]) is not None
 
     runs: set[int] = set()
-    for i, m in enumerate(matches):
-        if not flags[i]:
+    for i, flag in enumerate(flags):
+        if not flag:
             continue
         for j in (i - 1, i + 1):
-            if not 0 <= j < len(matches):
+            if not 0 <= j < len(items):
                 continue
             a, b = sorted((i, j))
             if flags[j] and joined(a, b):
-                runs.add(m.start())
+                runs.add(items[i][1])
             k = 2 * j - i  # the word beyond a one-letter link
-            if single[j] and 0 <= k < len(matches) and flags[k]:
+            if single[j] and 0 <= k < len(items) and flags[k]:
                 lo, hi = sorted((i, k))
                 if joined(lo, j) and joined(j, hi):
-                    runs.update((m.start(), matches[j].start()))
+                    runs.update((items[i][1], items[j][1]))
     return runs
 
 
-_Content = tuple[str | None, Sequence[tuple[str, float]], Sequence[int], Sequence[float]]
+_JOINER = re.compile(r"[\s,\-–]*")
+
+
+# (fixed LM token or None, candidates, their ids, their costs, each candidate written in
+# the case of the word, and the same or None where writing it changes nothing)
+_Content = tuple[
+    str | None,
+    Sequence[tuple[str, float]],
+    Sequence[int],
+    Sequence[float],
+    tuple[str, ...],
+    tuple[str | None, ...],
+]
 
 
 @lru_cache(maxsize=200_000)  # a pure function of its arguments: shared across texts
 def _slot_content(
     tok: str, heading: bool, label: bool, case: int, mode: str, model: Model, table_path: str
 ) -> _Content:
-    """(fixed LM token or None, candidates, their ids, their costs) of one word."""
+    """The candidates of one word, their ids and costs, and how each would be written."""
     fixed = NUM if label else is_protected(tok, heading, mode)
     if fixed == ABBR:
         fixed = abbr_token(tok)
@@ -388,43 +412,120 @@ def _slot_content(
     if fixed is None:
         choice = choices(restyle(tok.lower()), mode, model, table_path, case)
         if choice is not None:
-            return (None, *choice)
+            cands, ids, costs = choice
+            write = _CASED[_style(tok, heading, mode == "ocr")]
+            low = tok.lower()
+            cased = tuple(write(w) for w, _ in cands)
+            news = tuple(
+                None if w == low or w.startswith("<") or new == tok else new
+                for (w, _), new in zip(cands, cased, strict=True)
+            )
+            return None, cands, ids, costs, cased, news
         fixed = token_class(tok)
-    return fixed, [(fixed, 0.0)], (model.id(fixed),), (0.0,)
+    return _fixed_content(fixed, model)
+
+
+@lru_cache(maxsize=1024)
+def _fixed_content(fixed: str, model: Model) -> _Content:
+    """The content of a word that stays as it is, as the LM token `fixed`."""
+    return fixed, ((fixed, 0.0),), (model.id(fixed),), (0.0,), (), (None,)
+
+
+class _Words(NamedTuple):
+    """A text's words, flat: span and entry of each, sentences as offsets into them.
+
+    Entries are the distinct (token, setting) pairs of the text, each with its content
+    (`_slot_content`); words of the same entry share it, so the decoder's work on a
+    candidate set is done once per entry.
+    """
+
+    start: list[int]
+    end: list[int]
+    entry: list[int]
+    sent: list[int]  # offset of each sentence's first word, then the number of words
+    tokens: list[str]  # per entry
+    headings: list[bool]  # per entry
+    contents: list[_Content]  # per entry
+
+
+_NEWLINE = re.compile(r"\n")
+
+
+def _words_of(text: str, mode: str, model: Model, table_path: str) -> _Words:
+    """The words of a text with their candidates (see `_Words`)."""
+    headings = _heading_lines(text)
+    line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+    items = _items(text)
+    runs = _caps_runs(items, text, skeleton_index(model))
+    starts: list[int] = []
+    ends: list[int] = []
+    entry: list[int] = []
+    sent = [0]
+    tokens: list[str] = []
+    heads: list[bool] = []
+    contents: list[_Content] = []
+    seen: dict[tuple[str, bool, bool, int], int] = {}
+    size = len(text)
+    line = 0  # the line of `start`, found by walking: the words come in order
+    next_line = line_starts[1] if len(line_starts) > 1 else size + 1
+    for group, start, end in items:
+        if group == "brk":
+            if len(starts) > sent[-1]:
+                sent.append(len(starts))
+            continue
+        tok = text[start:end]
+        if group == "url":
+            key = (tok, False, False, -1)  # no word has case -1
+        else:
+            while start >= next_line:
+                line += 1
+                next_line = line_starts[line + 1] if line + 1 < len(line_starts) else size + 1
+            heading = headings[line] or start in runs
+            label = end - start == 1 and end < size and text[end] == ")"
+            # the case evidence (`choices`): 2 at a sentence start or for capitals
+            case = 2
+            if tok[0].isalpha() and not (end - start > 1 and tok.isupper()):
+                j = start - 1
+                while j >= 0 and text[j] in " \t":
+                    j -= 1
+                if j >= 0 and (text[j].isalnum() or text[j] in ",)"):
+                    case = 1 if tok[0].isupper() else 0
+            key = (tok, heading, label, case)
+        e = seen.get(key)
+        if e is None:
+            e = seen[key] = len(tokens)
+            tokens.append(tok)
+            heads.append(key[1])
+            if key[3] < 0:
+                contents.append(_fixed_content(SYM, model))
+            else:
+                contents.append(_slot_content(*key, mode, model, table_path))
+        starts.append(start)
+        ends.append(end)
+        entry.append(e)
+    if len(starts) > sent[-1]:
+        sent.append(len(starts))
+    return _Words(starts, ends, entry, sent, tokens, heads, contents)
 
 
 def _slots_of(text: str, mode: str, model: Model, table_path: str) -> list[list[Slot]]:
-    """Sentences of slots, with candidates filled in."""
-    sentences: list[list[Slot]] = [[]]
-    headings = _heading_lines(text)
-    line_starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
-    matches = list(_ITEM.finditer(text))
-    runs = _caps_runs(matches, text, skeleton_index(model))
-    # the same token in the same setting gets the same (shared) candidate objects, which
-    # also lets the decoder's memo, keyed by object ids, hit
-    seen: dict[tuple[str, bool, bool, int], _Content] = {}
-    for m in matches:
-        if m.lastgroup == "brk":
-            if sentences[-1]:
-                sentences.append([])
-            continue
-        tok = m.group(0)
-        start, end = m.span()
-        if m.lastgroup == "url":
-            sentences[-1].append(
-                Slot(start, end, tok, SYM, [(SYM, 0.0)], False, (model.id(SYM),), (0.0,))
-            )
-            continue
-        heading = headings[bisect.bisect_right(line_starts, start) - 1] or start in runs
-        label = end < len(text) and text[end] == ")" and len(tok) == 1
-        case = _case_of(text, start, tok)
-        key = (tok, heading, label, case)
-        made = seen.get(key)
-        if made is None:
-            made = seen[key] = _slot_content(tok, heading, label, case, mode, model, table_path)
-        fixed, cands, ids, costs = made
-        sentences[-1].append(Slot(start, end, tok, fixed, cands, heading, ids, costs))
-    return [s for s in sentences if s]
+    """Sentences of slots, with candidates filled in (the pure-Python decoder's input)."""
+    return _sentences(_words_of(text, mode, model, table_path))
+
+
+def _sentences(words: _Words) -> list[list[Slot]]:
+    """The words as sentences of slots; words of one entry share its candidate objects,
+    which lets the decoder's memo, keyed by object ids, hit."""
+    out = []
+    for lo, hi in itertools.pairwise(words.sent):
+        slots = []
+        for g in range(lo, hi):
+            e = words.entry[g]
+            fixed, cands, ids, costs = words.contents[e][:4]
+            tok, heading = words.tokens[e], words.headings[e]
+            slots.append(Slot(words.start[g], words.end[g], tok, fixed, cands, heading, ids, costs))
+        out.append(slots)
+    return out
 
 
 class _Decoded:
@@ -452,40 +553,70 @@ class _Decoded:
         word = self.sentences[s][i].cands[k][0]
         return dict(post).get(word, 0.0), [w for w, _ in post[:5]]
 
+    def ranked(self, g: int, k: int) -> tuple[float, list[int]]:
+        """As `posterior`, with candidate indices for words (a set's words are distinct)."""
+        s, i = self.where[g]
+        conf, top = self.posterior(g, k)
+        place = {w: r for r, (w, _) in enumerate(self.sentences[s][i].cands)}
+        return conf, [place[w] for w in top]
 
-class _KernelDecoded(_Decoded):
-    """As `_Decoded`, all sentences decoded, and every posterior, by one kernel call."""
 
-    def __init__(self, model: Model, sentences: list[list[Slot]]) -> None:
+class _KernelDecoded:
+    """As `_Decoded`: all sentences decoded, and every posterior, by one kernel call.
+
+    `sets` are the distinct candidate sets (ids, costs), `slot_set` names each slot's,
+    `sent` the sentences as offsets into the slots, `words` each set's words.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        sets: Sequence[tuple[Sequence[int], Sequence[float]]],
+        slot_set: Sequence[int],
+        sent: Sequence[int],
+        words: Sequence[Sequence[tuple[str, float]]],
+    ) -> None:
+        lat = decode.lattice(sets, slot_set, sent)
+        chosen, post, order, offs = decode.decode(
+            model.tables(), lat, model.id(BOS), model.id(EOS), SHIFT, BEAM, MARGIN, KEEP_EACH
+        )
+        self.chosen: list[int] = chosen.tolist()
+        self.post: list[float] = post.tolist()
+        self.order: list[int] = order.tolist()
+        self.offs: list[int] = offs.tolist()
+        self.slot_set = slot_set
+        self.words = words
+
+    @classmethod
+    def of_slots(cls, model: Model, sentences: list[list[Slot]]) -> _KernelDecoded:
+        """Decode sentences of slots (slots sharing candidate objects share a set)."""
         sets: dict[tuple[int, int], int] = {}
         contents: list[tuple[Sequence[int], Sequence[float]]] = []
+        words: list[Sequence[tuple[str, float]]] = []
         slot_set: list[int] = []
         sent_off = [0]
-        self.cands: list[Sequence[tuple[str, float]]] = []
         for sent in sentences:
             for slot in sent:
-                key = (id(slot.ids), id(slot.costs))  # shared objects: one set per distinct word
+                key = (id(slot.ids), id(slot.costs))
                 j = sets.get(key)
                 if j is None:
                     j = sets[key] = len(contents)
                     contents.append((slot.ids, slot.costs))
+                    words.append(slot.cands)
                 slot_set.append(j)
-                self.cands.append(slot.cands)
             sent_off.append(len(slot_set))
-        lat = decode.lattice(contents, slot_set, sent_off)
-        chosen, post, order, offs = decode.decode(
-            model.tables(), lat, model.id(BOS), model.id(EOS), SHIFT, BEAM, MARGIN, KEEP_EACH
-        )
-        self.chosen = chosen.tolist()
-        self.post: list[float] = post.tolist()
-        self.order: list[int] = order.tolist()
-        self.offs: list[int] = offs.tolist()
+        return cls(model, contents, slot_set, sent_off, words)
+
+    def ranked(self, g: int, k: int) -> tuple[float, list[int]]:
+        """(posterior of candidate k of slot g, its five likeliest candidates' indices)."""
+        at = self.offs[g]
+        return self.post[at + k], self.order[at : at + min(5, self.offs[g + 1] - at)]
 
     def posterior(self, g: int, k: int) -> tuple[float, list[str]]:
-        at = self.offs[g]
-        cands = self.cands[g]
-        top = self.order[at : at + min(5, len(cands))]
-        return self.post[at + k], [cands[r][0] for r in top]
+        """As `_Decoded.posterior`."""
+        conf, top = self.ranked(g, k)
+        cands = self.words[self.slot_set[g]]
+        return conf, [cands[r][0] for r in top]
 
 
 def restore_text(
@@ -510,54 +641,63 @@ def restore_text(
     changes: list[TokenChange] = []
     if mode == "clean":
         return text, changes, builder
-    codes = code_table(DEFAULT_DICTIONARIES)
-    sentences = _slots_of(text, mode, model, table_path)
-    jit.note_work(sum(len(sent) for sent in sentences))
-    use_kernel = (kernel or (kernel is None and jit.warm())) and decode.available()
-    decoded = (_KernelDecoded if use_kernel else _Decoded)(model, sentences)
-    chosen = decoded.chosen
-    g = -1
-    for sent in sentences:
-        for slot in sent:
-            g += 1
-            if slot.fixed is not None:
-                if slot.fixed == SYM or slot.fixed.startswith(ABBR_PREFIX):
-                    _repair_code(slot, codes, mode == "ocr", changes, builder)
-                continue
-            k = chosen[g]
-            tok = slot.text
-            word = slot.cands[k][0]
-            if word == tok.lower() or word.startswith("<"):
-                continue
-            case = _CASED[_style(tok, slot.heading, mode == "ocr")]
-            new = case(word)
-            if new == tok:
-                continue
-            conf, top = decoded.posterior(g, k)
+    words = _words_of(text, mode, model, table_path)
+    jit.note_work(len(words.start))
+    decoded: _Decoded | _KernelDecoded
+    if (kernel or (kernel is None and jit.warm())) and decode.available():
+        sets = [(c[2], c[3]) for c in words.contents]
+        cands = [c[1] for c in words.contents]
+        decoded = _KernelDecoded(model, sets, words.entry, words.sent, cands)
+    else:
+        decoded = _Decoded(model, _sentences(words))
+    # what each entry's candidates turn the word into (None: nothing), codes repaired
+    news = [c[5] for c in words.contents]
+    coded = _repaired_codes(words, mode == "ocr", news)
+    starts, ends, tokens, contents = words.start, words.end, words.tokens, words.contents
+    ranked = decoded.ranked
+    for g, (e, k) in enumerate(zip(words.entry, decoded.chosen, strict=True)):
+        new = news[e][k]
+        if new is None:
+            continue
+        start, end = starts[g], ends[g]
+        if e in coded:
+            changes.append(TokenChange(start, end, tokens[e], new, [], CODE_CONFIDENCE))
+        else:
+            conf, top = ranked(g, k)
+            cased = contents[e][4]
             changes.append(
                 TokenChange(
-                    slot.start,
-                    slot.end,
-                    tok,
+                    start,
+                    end,
+                    tokens[e],
                     new,
-                    [case(w) for w in top if w != word][:4],
+                    [cased[r] for r in top if r != k][:4],
                     round(conf, 4),
                     conf < low_confidence,
                 )
             )
-            builder.replace(slot.start, slot.end, new)
+        builder.replace(start, end, new)
     return builder.finish()[0], changes, builder
 
 
-def _repair_code(
-    slot: Slot, codes: CodeTable, ocr: bool, changes: list[TokenChange], builder: AlignedBuilder
-) -> None:
-    """Give a symbol or abbreviation its Đ back ('QD-UBND' -> 'QĐ-UBND'; see codefix)."""
-    fixed = repair_token(slot.text, codes, ocr)
-    if fixed is None:
-        return
-    changes.append(TokenChange(slot.start, slot.end, slot.text, fixed, [], CODE_CONFIDENCE))
-    builder.replace(slot.start, slot.end, fixed)
+def _repaired_codes(words: _Words, ocr: bool, news: list[tuple[str | None, ...]]) -> set[int]:
+    """Entries of symbols and abbreviations whose code parts get their Đ back ('QD-UBND'
+    -> 'QĐ-UBND'; see codefix): their `news` is set to the repair; returns them."""
+    from pipeline.settings import DEFAULT_DICTIONARIES
+
+    codes: CodeTable | None = None
+    coded: set[int] = set()
+    for e, content in enumerate(words.contents):
+        fixed = content[0]
+        if fixed is None or not (fixed == SYM or fixed.startswith(ABBR_PREFIX)):
+            continue
+        if codes is None:
+            codes = code_table(DEFAULT_DICTIONARIES)
+        repaired = repair_token(words.tokens[e], codes, ocr)
+        if repaired is not None:
+            news[e] = (repaired,)
+            coded.add(e)
+    return coded
 
 
 @stage("restore", assigns=("layers", "changes"))

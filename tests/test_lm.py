@@ -232,3 +232,36 @@ def test_default_model_loads_within_a_second() -> None:
     model = lm.load(path)
     model.tables()
     assert time.process_time() - start < 1.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.sets(st.integers(0, (1 << 60) - 1), max_size=400),
+    st.lists(st.integers(0, (1 << 60) - 1), max_size=50),
+)
+def test_bloom_filter_holds_every_key(keys: set[int], probes: list[int]) -> None:
+    """A Bloom filter never rules out a key it was built from, and the decoder's
+    compiled look-up (`decode._maybe`, run here as Python) answers as `lmtables.maybe`."""
+    from pipeline import decode
+    from pipeline.lmtables import bloom_filter, maybe
+
+    bloom = bloom_filter(np.fromiter(keys, dtype=np.int64, count=len(keys)))
+    assert all(maybe(bloom, k) for k in keys)
+    check = getattr(decode._maybe, "py_func", decode._maybe)
+    with np.errstate(over="ignore"):
+        for k in [*keys, *probes]:
+            assert bool(check(bloom[0], bloom[1], k)) == maybe(bloom, k)
+
+
+def test_bloom_filters_of_the_model_rule_out_most_absent_keys(small: lm.Model) -> None:
+    """The tables' filters hold all their keys and let few absent ones through."""
+    from pipeline.lmtables import maybe
+
+    tables = small.tables()
+    rng = np.random.default_rng(3)
+    for name in ("bi", "bow2", "tri"):
+        table = getattr(tables, name)
+        assert all(maybe(table.bloom, k) for k in getattr(small, name))
+    bloom = tables.tri.bloom
+    absent = [int(k) for k in rng.integers(0, 1 << 59, 2000) if int(k) not in small.tri]
+    assert sum(maybe(bloom, k) for k in absent) < 0.1 * len(absent)

@@ -296,7 +296,7 @@ needs_kernel = pytest.mark.skipif(
 def _decoders(model: Model, sentences: list[list[Slot]]) -> tuple[object, object]:
     from pipeline.restore import _Decoded, _KernelDecoded
 
-    return _Decoded(model, sentences), _KernelDecoded(model, sentences)
+    return _Decoded(model, sentences), _KernelDecoded.of_slots(model, sentences)
 
 
 @st.composite
@@ -433,3 +433,46 @@ def test_compiled_neighbour_search_equals_rapidfuzz(limit: int) -> None:
             q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
         )
         assert sorted(editcost.within(q, names, limit) or []) == sorted(o for o, _, _ in slow)
+
+
+@needs_kernel
+def test_compiled_candidates_equal_the_python_search() -> None:
+    """Candidate generation with the compiled search and pricing (indices, letter-set
+    filter, lexsort) picks the same nearby skeletons at the same costs as the reference
+    (rapidfuzz and the Python edit cost), on random OCR-like tokens."""
+    import random
+
+    from pipeline.candidates import (
+        _DIGIT_MAP,
+        _nearest,
+        _nearest_python,
+        confusions,
+        skeleton_list,
+    )
+    from pipeline.settings import DEFAULT_DICTIONARIES
+
+    model = load_model(None)
+    table = confusions(str(DEFAULT_DICTIONARIES / "restore" / "confusions.tsv"))
+    names = skeleton_list(model)
+    rng = random.Random(11)
+    tokens = ["", "a", "tnrong", "nghieng", "quyét", "s6", "x" * 30]
+    for _ in range(80):
+        word = rng.choice(names)
+        tokens.append(
+            "".join(rng.choice("etdwiygo6r1v¢&") if rng.random() < 0.3 else c for c in word)
+        )
+    for tok in tokens:
+        skel = skeleton(tok)
+        queries = {skel.translate(_DIGIT_MAP), skel}
+        fast = _nearest(skel, queries, model, table)
+        assert fast is not None
+        assert fast == _nearest_python(skel, queries, model, table), tok
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab_@.:/-hwtp ¢€\n\tĐđ1", max_size=40))
+def test_fast_item_pattern_matches_like_the_full_one(text: str) -> None:
+    """The word pattern chosen for a text finds exactly what the full _ITEM finds."""
+    from pipeline.restore import _ITEM, _items
+
+    assert _items(text) == [(m.lastgroup, m.start(), m.end()) for m in _ITEM.finditer(text)]
