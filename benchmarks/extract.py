@@ -3,7 +3,8 @@
 Runs normalize -> restore -> segment -> extract on each document that has a gold JSON
 (schema of ../shared/gold) and prints, per set, cited-symbol P/R (project and a one-regex
 baseline), document-field accuracy (project and a header-regex baseline), unit recall and
-deadline P/R.
+deadline P/R. "printed intact" is the share of gold symbols the input prints whole (spaces
+aside, Đ as D): about what symbol recall can reach on an OCR copy without guessing lost text.
 
 Sets: the seeds (samples/ + ../shared/gold), benchmarks/corpus/adapt (a development set:
 its documents may have shaped rules) and benchmarks/corpus/eval (held out: never used to
@@ -149,6 +150,7 @@ def deadline_keys(items: list[tuple[str | None, str | None]]) -> set[str]:
 
 def pairs(gold_dir_docs: list[tuple[Path, Path]], settings: Settings, verbose: bool) -> None:
     sym, base = Tally(), Tally()
+    intact = 0  # gold symbols printed whole in the input (OCR may cut or garble the rest)
     dl = Tally()
     fields_ok = fields_all = base_ok = 0
     units_found = units_all = 0
@@ -161,6 +163,8 @@ def pairs(gold_dir_docs: list[tuple[Path, Path]], settings: Settings, verbose: b
         want = {c["symbol"] for c in gold.get("citations", []) if c.get("symbol")}
         got = {c.cited_symbol for c in doc.citations if c.cited_symbol}
         sym.add(got, want, txt.name)
+        flat = re.sub(r"\s+", "", doc.source_text).replace("Đ", "D")
+        intact += sum(w.replace("Đ", "D") in flat for w in want)
         own = gold.get("document", {}).get("symbol")
         naive = {re.sub(r"\s", "", m.group()) for m in BASELINE_SYMBOL.finditer(doc.source_text)}
         base.add(naive - {own}, want, txt.name)
@@ -197,6 +201,9 @@ def pairs(gold_dir_docs: list[tuple[Path, Path]], settings: Settings, verbose: b
     print(f"  documents: {len(gold_dir_docs)}")
     print(f"  {'field':<22}{'project':>18}{'baseline':>18}")
     print(f"  {'cited symbols P/R':<22}{sym.p:>10.3f} / {sym.r:.3f}{base.p:>10.3f} / {base.r:.3f}")
+    n_want = sym.tp + sym.fn
+    ceiling = intact / n_want if n_want else 1.0
+    print(f"  {'  printed intact':<22}{ceiling:>18.3f}{'-':>18}   ({intact}/{n_want})")
     fa = fields_ok / fields_all if fields_all else 1.0
     ba = base_ok / fields_all if fields_all else 1.0
     print(f"  {'document fields acc':<22}{fa:>18.3f}{ba:>18.3f}   ({fields_ok}/{fields_all})")

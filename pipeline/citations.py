@@ -6,9 +6,12 @@ document with them (`find_full`, short forms, laws by name).
 Symbols are matched on the current text (Đ vs D matters there); cue words (type names,
 "số", "ngày", "của", relation cues) are matched on a folded copy of the same length
 (`fold_ocr`), so the rules work on restored text and on mark-less OCR text alike.
-Printed codes damaged by OCR or typing ("Nb", "QP", "BCDDTWW", "QN") are repaired by
-general rules (Đ look-alikes, doubled letters, swapped letters) against the known codes
-in `dictionaries/` (and, in `shortforms`, the other citations of the same document).
+Printed codes damaged by OCR or typing ("Nb", "QP", "BCDDTWW", "QN", "WBND") are repaired
+by general rules (Đ look-alikes, doubled letters, swapped letters, letters OCR confuses)
+against the known codes in `dictionaries/` (and, in `shortforms`, the other citations of
+the same document). Separators OCR misread are read too: a dash or "." for the hyphen, a
+space inside a code ("UBN D") or for the hyphen, a lost "/"; each such reading must land
+on known codes.
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ class Rules:
     drop_tails: list[str] = field(default_factory=list)
     recipient_cues: list[str] = field(default_factory=list)
     year_types: set[str] = field(default_factory=set)
+    code_rare_letters: list[str] = field(default_factory=list)
+    digit_lookalikes: list[str] = field(default_factory=list)
+    party_types: set[str] = field(default_factory=set)
     derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
@@ -120,12 +126,15 @@ def load_rules(directory: Path) -> Rules:
         drop_tails=list(units.get("drop_tails", [])),
         recipient_cues=list(units.get("recipient_cues", [])),
         year_types=set(types.get("year_types", [])),
+        code_rare_letters=list(types.get("code_rare_letters", [])),
+        digit_lookalikes=[str(p) for p in types.get("digit_lookalikes", [])],
+        party_types=set(types.get("party_types", [])),
     )
 
 
 # --------------------------------------------------------------------------- folding
 
-_OCR_LETTER = str.maketrans({"&": "e", "¢": "e", "€": "e", "@": "a", "|": "l"})
+_OCR_LETTER = str.maketrans({"&": "e", "¢": "e", "€": "e", "@": "a", "|": "l", "$": "s"})
 _DIGIT_AS_LETTER = re.compile(r"(?<=[a-z])[0-9]|[0-9](?=[a-z])")
 _DIGIT_MAP = {"6": "o", "0": "o", "9": "o", "1": "i", "8": "a", "3": "e", "4": "a"}
 
@@ -211,23 +220,38 @@ def _keyed_names(names: tuple[str, ...]) -> list[tuple[str, int, str]]:
 # --------------------------------------------------------------------------- symbols
 
 _S = r"[ \t]*(?:\r?\n[ \t]*){0,2}"
+# the hyphen as typed, and the dashes OCR and word processors print for it (regex class body)
+_DASH = r"\-‐‑–—−"
+# "5924/QĐ- _⏎BYT", "1588/QĐ-⏎- TTg": a speck or the hyphen repeated before the next line
+_HY = rf"{_S}[{_DASH}]{_S}(?:[_|~:.,'{_DASH}]{_S}(?<=\s))?"
+# OCR: the hyphen between two codes read as "." or as a space; allowed only between codes
+# that are both known (checked in `parse_symbol`)
+_SOFT_HY = r"\.(?=[A-ZĐ])|[ \t]+(?=[A-ZĐ])"
 _CODE_BODY = r"[A-ZĐÐ][A-Za-zĐđÐƯư]{0,9}(?:\d{1,2}[\dSOIl]?)?"
 _CODE = _CODE_BODY + r"(?!\w)"
-_SLASH = r"[ \t]*(?:/[ \t]*[\[|]?|[|\[]|(?<=\s)I(?=[A-ZĐ]{2})|(?<=\d)[IlJ](?=[A-ZĐ]))[ \t]*"
+_SLASH = r"[ \t]*(?:/[ \t]*[\[|()]?|[|\[]|(?<=\s)I(?=[A-ZĐ]{2})|(?<=\d)[IlJ](?=[A-ZĐ]))[ \t]*"
 _YEAR_SLASH = rf"(?:{_S}/{_S}|(?<=\d)[Il](?=[A-ZĐ]))"  # OCR: "/" after the year read as I/l
+# OCR: a space inside the last code ("UBN D", "T W", "TT g", "QH 15"); kept only when the
+# joined code is a known one (`_join_tail`), else cut off the match
+_TAIL = r"(?:[ \t](?P<tail>[A-ZĐ]{1,3}|g|\d{2})(?![\w/]))?"
 SYMBOL_RE = re.compile(
-    rf"(?<![\d/.\-])(?<![^\W\d_]-)(?P<num>\d(?:\d|[OoIlSBAZG](?=\d)){{0,6}}(?:\.\d{{1,2}})?)(?:"
-    rf"(?P<party>(?P<phy>{_S}-{_S}(?:-{_S})?|(?=[A-ZĐ]))"
+    rf"(?<![\d/.{_DASH}])(?<![^\W\d_][{_DASH}])"
+    rf"(?P<num>\d(?:\d|[OoIlSBAZG](?=\d)){{0,6}}(?:\.\d{{1,2}})?)(?:"
+    rf"(?P<party>(?P<phy>{_HY}(?:[{_DASH}]{_S})?|(?=[A-ZĐ]))"
     rf"(?P<ptype>{_CODE_BODY}|[A-ZĐ]{{1,2}} [A-ZĐ]{{1,2}}(?=/))"
-    rf"(?:(?!\w){_S}/{_S}|(?P<psep>[Il|]))(?P<piss>{_CODE}))"
-    rf"|(?P<norm>{_S}/{_S}(?P<year>(?:19|20)\d\d){_YEAR_SLASH}(?P<ntype>{_CODE})"
-    rf"(?:{_S}-{_S}(?P<niss>{_CODE})(?P<niss2>(?:-{_CODE})*))?)"
-    rf"|(?P<adm>{_SLASH}(?P<atype>{_CODE}|[A-ZĐ]{{1,2}} [A-ZĐ]{{1,2}}(?=-)){_S}-{_S}"
-    rf"(?P<aiss>{_CODE})(?:-(?P<aunit>{_CODE}))?(?P<amore>(?:-{_CODE})*))"
-    rf"|(?P<merged>{_SLASH}(?P<mcode>[A-ZĐÐ][A-Za-zĐđÐ]{{3,11}})(?![\w/\-]))"
-    rf")"
+    rf"(?:(?!\w)[,.]?{_S}//?{_S}|(?P<psep>[Il|]))(?P<piss>{_CODE}))"
+    rf"|(?P<norm>{_S}/{_S}(?P<year>[12](?:[ ]?[\dOoIlS]){{3}}){_YEAR_SLASH}(?P<ntype>{_CODE})"
+    rf"(?:(?:{_HY}|(?P<nsoft>{_SOFT_HY}))(?P<niss>{_CODE})"
+    rf"(?P<niss2>(?:[{_DASH}](?:{_CODE}|{_S}[A-ZĐ]{{2,}}\d*(?!\w)))*))?)"
+    rf"|(?P<adm>(?:{_SLASH}|(?P<anoslash>(?<=\d)(?=[A-ZĐ])))"
+    rf"(?P<atype>[A-ZĐ]{{1,2}} [A-ZĐ]{{1,2}}(?=[{_DASH}])|{_CODE})"
+    rf"(?:{_HY}|(?P<asoft>{_SOFT_HY}))"
+    rf"(?P<aiss>{_CODE})(?:[{_DASH}](?P<aunit>{_CODE}))?(?P<amore>(?:[{_DASH}]{_CODE})*))"
+    rf"|(?P<merged>{_SLASH}(?P<mcode>[A-ZĐÐ][A-Za-zĐđÐ]{{3,11}})(?![\w/{_DASH}]))"
+    rf"){_TAIL}"
 )
 _DIGIT_LOOKALIKES = str.maketrans("OoIlSBAZG", "001158426")
+_DASHES = str.maketrans({c: "-" for c in _DASH[2:]})
 _LAW_TERM = re.compile(r"QH[\dSOIl]{1,2}")
 
 
@@ -246,7 +270,8 @@ def repair_code(
         return code, 1.0
     pool = list(dict.fromkeys([*known, *seen]))
     printed_shape = shape(code)
-    same = [k for k in pool if shape(k) == printed_shape]
+    # one letter has no shape to go by: "D" is not "BB"
+    same = [k for k in pool if shape(k) == printed_shape and (len(code) > 1 or len(k) == 1)]
     if same:
         return min(same, key=lambda k: Levenshtein.distance(fold(k), fold(code))), 0.9
     close = [
@@ -258,11 +283,37 @@ def repair_code(
             and OSA.distance(k.upper(), code.upper()) == 1
         )
         or (len(printed_shape) >= 4 and Levenshtein.distance(shape(k), printed_shape) <= 1)
+        # the last letter cut off by a line end or a stamp: "UBN" for UBND
+        or (len(code) >= 3 and len(k) == len(code) + 1 and k.upper().startswith(code.upper()))
     ]
+    if len(close) != 1:  # "WBND": UBND or HĐND? "KI": KL? the one a letter OCR confuses
+        close = [k for k in (close or pool) if _lookalike_swap(shape(k), printed_shape)]
     if len(close) == 1:
         return close[0], 0.75
     upper = code.upper() if code.isupper() or len(code) > 3 else code
     return upper, 0.6
+
+
+# Capital letters OCR reads one for the other (shapes that differ by a stroke or a gap).
+LETTER_LOOKALIKES = frozenset(
+    "".join(sorted(p)) for p in ("UW", "UV", "VW", "IL", "IT", "DO", "OQ", "CG", "EF", "HN", "MN")
+)
+
+
+def _lookalike_swap(a: str, b: str) -> bool:
+    """`a` and `b` differ in one place only, by two letters OCR confuses."""
+    if len(a) != len(b):
+        return False
+    diff = [x + y for x, y in zip(a, b, strict=True) if x != y]
+    return len(diff) == 1 and "".join(sorted(diff[0])) in LETTER_LOOKALIKES
+
+
+def sure_code(code: str, known: Collection[str], seen: Set[str] = frozenset()) -> bool:
+    """`code` is a known code, as printed or through a sure repair (Đ look-alike, doubling)."""
+    if len(code) < 2:  # "D" is no code, though its shape is that of "BB"
+        return code in known
+    got, conf = repair_code(code, known, seen)
+    return got in known and conf >= 0.9
 
 
 def split_merged(
@@ -281,7 +332,10 @@ def split_merged(
 
 @dataclass
 class ParsedSymbol:
-    """A symbol split into its parts, repaired and normalised."""
+    """A symbol split into its parts, repaired and normalised.
+
+    `cut` is the number of characters at the end of the match that are not part of the
+    symbol (a letter after a space that did not complete the last code)."""
 
     symbol: str
     printed: str
@@ -291,6 +345,7 @@ class ParsedSymbol:
     issuer_code: str
     year: int | None
     confidence: float
+    cut: int = 0
 
 
 def _rejected(printed: str) -> ParsedSymbol:
@@ -298,66 +353,105 @@ def _rejected(printed: str) -> ParsedSymbol:
     return ParsedSymbol("", printed, "", "", "", "", None, 0.0)
 
 
+def _last_code(g: dict[str, str]) -> str:
+    """The group holding the last code of the match (where a split-off tail belongs)."""
+    if g["party"]:
+        return "piss"
+    if g["norm"]:
+        return "niss2" if g["niss2"] else ("niss" if g["niss"] else "ntype")
+    if g["adm"]:
+        return "amore" if g["amore"] else ("aunit" if g["aunit"] else "aiss")
+    return "mcode"
+
+
+def _join_tail(m: re.Match[str], g: dict[str, str], rules: Rules, seen: Set[str]) -> int:
+    """Join a code split by a space ("UBN D" -> UBND) into `g` when the joined code is a
+    known one and the printed part alone is not; otherwise the number of characters to cut."""
+    tail = g["tail"]
+    if not tail:
+        return 0
+    key = _last_code(g)
+    issuers = set(rules.issuer_codes)
+    if key == "niss2":
+        head, _, last = g[key].rpartition("-")
+        last = last.strip()
+    else:
+        head, last = "", g[key]
+    joined = last + tail
+    if key == "ntype":
+        ok = last == "QH" and tail.isdigit()  # a law's term: "QH 15"
+    elif key in ("piss", "niss", "niss2") or (key == "aiss" and g["atype"] not in issuers):
+        ok = sure_code(joined, issuers, seen) and not sure_code(last, issuers, seen)
+    else:
+        ok = False  # unit codes are not in the dictionaries: nothing says the join is right
+    if ok:
+        g[key] = f"{head}-{joined}" if key == "niss2" else joined
+        return 0
+    return m.end() - m.start("tail") + 1
+
+
 def parse_symbol(m: re.Match[str], rules: Rules, seen: Set[str] = frozenset()) -> ParsedSymbol:
     """Normalise a `SYMBOL_RE` match: join broken pieces, repair codes, pick the family.
 
     Forms read only through an OCR repair (separator lost or read as a letter) must resolve
     to known codes; otherwise the result has confidence 0 and is not a symbol."""
+    g = {k: re.sub(r"\s+", "", v).translate(_DASHES) if v else "" for k, v in m.groupdict().items()}
+    g["atype_raw"] = m.group("atype") or ""
+    g["ptype_raw"] = m.group("ptype") or ""
+    for soft in ("nsoft", "asoft", "anoslash"):  # empty matches: flags
+        g[soft] = "soft" if m.group(soft) is not None else ""
+    cut = _join_tail(m, g, rules, seen)
+    p = _parse_groups(g, rules, seen)
+    matched = m.group(0)[: len(m.group(0)) - cut]
+    p.printed, p.cut = re.sub(r"\s+", "", matched), cut
+    if p.confidence > 0 and (g["asoft"] or g["anoslash"] or g["nsoft"]):
+        p.confidence = min(p.confidence, 0.85)  # read through a lost or misread separator
+    return p
+
+
+def _parse_groups(g: dict[str, str], rules: Rules, seen: Set[str]) -> ParsedSymbol:
+    """`parse_symbol` on the match's groups (spaces removed, dashes made "-")."""
     types = set(rules.type_names)
     issuers = set(rules.issuer_codes)
-    num = m.group("num").translate(_DIGIT_LOOKALIKES)  # OCR: "2A6" -> "246"
-    printed = re.sub(r"\s+", "", m.group(0))
-    glued = re.fullmatch(r"(\d{1,3})((?:19|20)\d\d)", num)
-    if m.group("adm") and glued and m.group("atype") in rules.year_types:
+    num = g["num"].translate(_DIGIT_LOOKALIKES)  # OCR: "2A6" -> "246"
+    printed = ""  # set by the caller
+    # "24I2024": the "/" before the year read as I or l, not as the digit 1
+    slash_read = re.fullmatch(r"(\d{1,3})[Il|]((?:19|20)\d\d)", g["num"])
+    glued = slash_read or re.fullmatch(r"(\d{1,3})((?:19|20)\d\d)", num)
+    if g["adm"] and glued and g["atype"] in rules.year_types and not g["asoft"]:
         # OCR lost the "/" between number and year: "132014/TTLT-BYT" is 13/2014/TTLT-BYT
         num, year = glued.group(1), int(glued.group(2))
-        i, ic = repair_code(m.group("aiss"), issuers, seen)
-        t, more = m.group("atype"), (m.group("aunit") or "") + (m.group("amore") or "")
+        i, ic = repair_code(g["aiss"], issuers, seen)
+        t, more = g["atype"], (g["aunit"] and "-" + g["aunit"]) + g["amore"]
         sym = f"{num}/{year}/{t}-{i}" + "".join(
             f"-{repair_code(x, issuers, seen)[0]}" for x in more.split("-") if x
         )
         return ParsedSymbol(sym, printed, "normative", num, t, i, year, min(ic, 0.85))
     if len(num.split(".")[0]) >= 6:
         return _rejected(printed)  # no document number runs to six digits
-    if m.group("party"):
-        t, tc = repair_code(m.group("ptype").replace(" ", ""), types, seen)
-        i, ic = repair_code(m.group("piss"), issuers, seen)
+    if g["party"]:
+        t, tc = repair_code(g["ptype"], types, seen)
+        i, ic = repair_code(g["piss"], issuers, seen)
         # "-" lost, "/" read as I, or a space inside the type ("57-N Q/TW")
-        loose = m.group("psep") or not m.group("phy") or " " in m.group("ptype")
+        loose = g["psep"] or not g["phy"] or " " in g["ptype_raw"]
         if loose and (t not in types or i not in issuers or min(tc, ic) < 0.9):
             return _rejected(printed)
         return ParsedSymbol(f"{num}-{t}/{i}", printed, "party", num, t, i, None, min(tc, ic))
-    if m.group("merged"):  # "1588/QDBYT": the "-" between type and issuer lost
-        split = split_merged(m.group("mcode"), types, issuers, seen)
+    if g["merged"]:  # "1588/QDBYT": the "-" between type and issuer lost
+        split = split_merged(g["mcode"], types, issuers, seen)
         if not split:
             return _rejected(printed)
         t, i, conf = split
         return ParsedSymbol(f"{num}/{t}-{i}", printed, "administrative", num, t, i, None, conf)
-    if m.group("norm"):
-        year = int(m.group("year"))
-        raw_type = m.group("ntype")
-        if _LAW_TERM.fullmatch(raw_type) and not m.group("niss"):
-            term = "QH" + raw_type[2:].translate(_DIGIT_LOOKALIKES)
-            return ParsedSymbol(
-                f"{num}/{year}/{term}", printed, "normative", num, "L", "QH", year, 1.0
-            )
-        t, tc = repair_code(raw_type, rules.normative_types | types, seen)
-        split = None if m.group("niss") or tc >= 0.9 else split_merged(raw_type, types, issuers)
-        if split:  # "96/2023/NDCP"
-            t, i, conf = split
-            sym = f"{num}/{year}/{t}-{i}"
-            return ParsedSymbol(sym, printed, "normative", num, t, i, year, conf)
-        i, ic = repair_code(m.group("niss") or "", issuers, seen) if m.group("niss") else ("", 1.0)
-        more = "".join(
-            "-" + repair_code(x, issuers, seen)[0] for x in (m.group("niss2") or "").split("-") if x
-        )  # a joint circular names every issuer: 08/2016/TTLT-BYT-BNV
-        sym = f"{num}/{year}/{t}-{i}{more}" if i else f"{num}/{year}/{t}"
-        return ParsedSymbol(sym, printed, "normative", num, t, i, year, min(tc, ic))
-    raw_type, raw_iss, unit = m.group("atype"), m.group("aiss"), m.group("aunit")
-    if " " in raw_type:  # OCR split a type code: "N Q-CP"; only a known code may be rejoined
-        raw_type = raw_type.replace(" ", "")
-        if repair_code(raw_type, types, seen)[0] not in types:
-            return _rejected(printed)
+    if g["norm"]:
+        return _normative(num, g, rules, seen)
+    raw_type, raw_iss, unit = g["atype"], g["aiss"], g["aunit"]
+    if (g["asoft"] or g["anoslash"]) and not (
+        sure_code(raw_type, types | issuers, seen) and sure_code(raw_iss, issuers, seen)
+    ):
+        return _rejected(printed)  # "-" read as "." or a space, "/" lost: both codes known
+    if " " in g["atype_raw"] and repair_code(raw_type, types, seen)[0] not in types:
+        return _rejected(printed)  # OCR split a type code: "N Q-CP"; only a known code joins
     if raw_type.replace("Ð", "Đ") in issuers and raw_type not in types:
         # Công văn: <n>/<ISSUER>-<UNIT>
         sym = f"{num}/{raw_type}-{raw_iss}" + (f"-{unit}" if unit else "")
@@ -369,8 +463,32 @@ def parse_symbol(m: re.Match[str], rules: Rules, seen: Set[str] = frozenset()) -
             sym = f"{num}/{i2}-{raw_iss}" + (f"-{unit}" if unit else "")
             return ParsedSymbol(sym, printed, "administrative", num, "CV", i2, None, ic2)
     i, ic = repair_code(raw_iss, issuers, seen)
-    sym = f"{num}/{t}-{i}" + (f"-{unit}" if unit else "") + (m.group("amore") or "")
+    sym = f"{num}/{t}-{i}" + (f"-{unit}" if unit else "") + g["amore"]
     return ParsedSymbol(sym, printed, "administrative", num, t, i, None, min(tc, ic))
+
+
+def _normative(num: str, g: dict[str, str], rules: Rules, seen: Set[str]) -> ParsedSymbol:
+    """A symbol with a year: <n>/<year>/<TYPE>[-<ISSUER>...] or a law's <n>/<year>/QH<term>."""
+    types = set(rules.type_names)
+    issuers = set(rules.issuer_codes)
+    year = int(g["year"].translate(_DIGIT_LOOKALIKES))
+    raw_type = g["ntype"]
+    if g["nsoft"] and not sure_code(g["niss"], issuers, seen):
+        g["niss"] = g["niss2"] = ""  # "11/2024/NĐ CP": only a known issuer follows a space
+    if _LAW_TERM.fullmatch(raw_type) and not g["niss"]:
+        term = "QH" + raw_type[2:].translate(_DIGIT_LOOKALIKES)
+        return ParsedSymbol(f"{num}/{year}/{term}", "", "normative", num, "L", "QH", year, 1.0)
+    t, tc = repair_code(raw_type, rules.normative_types | types, seen)
+    split = None if g["niss"] or tc >= 0.9 else split_merged(raw_type, types, issuers)
+    if split:  # "96/2023/NDCP"
+        t, i, conf = split
+        return ParsedSymbol(f"{num}/{year}/{t}-{i}", "", "normative", num, t, i, year, conf)
+    i, ic = repair_code(g["niss"], issuers, seen) if g["niss"] else ("", 1.0)
+    more = "".join(
+        "-" + repair_code(x, issuers, seen)[0] for x in g["niss2"].split("-") if x
+    )  # a joint circular names every issuer: 08/2016/TTLT-BYT-BNV
+    sym = f"{num}/{year}/{t}-{i}{more}" if i else f"{num}/{year}/{t}"
+    return ParsedSymbol(sym, "", "normative", num, t, i, year, min(tc, ic))
 
 
 # --------------------------------------------------------------------------- context

@@ -26,10 +26,11 @@ from pipeline.citations import (
     issuer_after,
     parse_date,
     parse_symbol,
+    shape,
     type_before,
 )
 from pipeline.keys import document_key
-from pipeline.models import DocumentMeta, Span
+from pipeline.models import Citation, DocumentMeta, Span
 from pipeline.units import (
     canonical_body,
     locality_of,
@@ -43,7 +44,10 @@ MOTTO_RE = re.compile(
     r"c[o0]ng\s*h[a-z]{1,3}\s*x[a-z]\s*h[a-z]{1,3}|d[o0]c\s*l[a-z]p|doc lap|poc lap"
     r"|dang\s+cong\s+san"
 )
-NUMBER_LINE_RE = re.compile(r"(?m)^[^\S\n]*(?:s[a-z0-9]{0,2}|so)\s*[:;]?\s*(?=\d)")
+# the header's "Số:" line; OCR may print a speck before it ("_ Số: 205/BC-SYT")
+NUMBER_LINE_RE = re.compile(
+    r"(?m)^[^\S\n]*(?:[_|.,'•*][^\S\n]*)?(?:s[a-z0-9]{0,2}|so)\s*[:;]?\s*(?=\d)"
+)
 PLACE_DATE_RE = re.compile(r"([a-z][a-z .'-]{1,30}?)\s*,\s*ng[a-z]{1,3}\s+(?=\d)")
 _TRAILER_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})([+-]\d{2}):?(\d{2})")
 _SIGNED_BY = re.compile(r"([^\n<>\t]+?)\s*<([^>@\s]+@[^>\s]+)>")
@@ -87,11 +91,21 @@ def _set(
     meta.confidence[field] = conf
 
 
+def number_line(text: str, folded: str, end: int) -> re.Match[str] | None:
+    """The header's "Số:" line before `end`: printed with a capital S ("Số", "SỐ", "S6"),
+    never a wrapped line of the body that starts with "số 57-NQ/TW"."""
+    for m in NUMBER_LINE_RE.finditer(folded, 0, end):
+        first = text[m.start() : m.end()].lstrip(" \t_|.,'•*")[:1]
+        if first.isupper() or first == "$":  # OCR prints "$6:" for "Số:"
+            return m
+    return None
+
+
 def header_block(text: str) -> tuple[int, int] | None:
     """The header region: from the start to the type line, when a motto or Số line is there."""
     head = fold_ocr(text[:2500])
     motto = MOTTO_RE.search(head)
-    number = NUMBER_LINE_RE.search(head)
+    number = number_line(text, head, len(head))
     if not motto and not number:
         return None
     ends = [m.end() for m in (motto, number) if m]
@@ -138,16 +152,17 @@ def read_header(text: str, rules: Rules, meta: DocumentMeta) -> tuple[int, int] 
             loc = loc or ploc
         _set(meta, text, "issuer", with_place(name, loc), ln.start, ln.end, 0.9)
         meta.issuer_code = rules_code(name, rules)
-    m = NUMBER_LINE_RE.search(folded, 0, block[1])
+    m = number_line(text, folded, block[1])
     if m:
         sm = SYMBOL_RE.match(text, m.end())
         p = parse_symbol(sm, rules) if sm else None
         if sm and p and p.confidence > 0:
-            _set(meta, text, "symbol", p.symbol, sm.start(), sm.end(), p.confidence)
+            sym_end = sm.end() - p.cut
+            _set(meta, text, "symbol", p.symbol, sm.start(), sym_end, p.confidence)
             _set(meta, text, "number", p.number, sm.start(), sm.start() + len(p.number), 1.0)
             meta.type_code = p.type_code
             meta.issuer_code = meta.issuer_code or p.issuer_code
-            own_span = (m.start(), sm.end())
+            own_span = (m.start(), sym_end)
     pd = PLACE_DATE_RE.search(folded, 0, block[1])
     if pd:
         when = parse_date(folded[pd.end() : pd.end() + 40])
@@ -523,9 +538,10 @@ def canonical_title(text: str, rules: Rules) -> str:
                 edits.append((typed[2], typed[2] + len(printed), name))
             if so:
                 edits.append((type_end, m.start(), " số "))
-        edits.append((m.start(), m.end(), p.symbol))
-        dated = date_after(folded, m.end())
-        after = dated[1] if dated else m.end()
+        end = m.end() - p.cut
+        edits.append((m.start(), end, p.symbol))
+        dated = date_after(folded, end)
+        after = dated[1] if dated else end
         issued = issuer_after(text, folded, after, rules)
         if issued:
             of = OF_RE.match(folded, after)
@@ -550,3 +566,23 @@ def canonical_title(text: str, rules: Rules) -> str:
     title = "".join(out)
     title = re.sub(r"(?<=\w)['’‘](?=\w)", " ", title)
     return " ".join(title.split())
+
+
+def is_own(c: Citation, meta: DocumentMeta) -> bool:
+    """The document's own symbol, also when a mention of it was damaged ("986/QP-SYT" for
+    986/QĐ-SYT): the same number and type, a symbol of nearly the same shape, and no
+    date or year of another year (administrative numbers restart every year)."""
+    if not meta.symbol or not meta.number:
+        return False
+    if c.cited_number.lstrip("0") != meta.number.lstrip("0"):
+        return False
+    own_year = meta.issued_date[:4] if meta.issued_date else None
+    cited_year = c.cited_date[:4] if c.cited_date else None
+    if c.family == "normative" and c.cited_year:
+        cited_year = str(c.cited_year)
+    if own_year and cited_year and own_year != cited_year:
+        return False
+    if c.cited_symbol == meta.symbol:
+        return True
+    same_type = c.cited_type == (meta.type_code or "")
+    return same_type and fuzz.ratio(shape(c.cited_symbol), shape(meta.symbol)) >= 85

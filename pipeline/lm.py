@@ -437,8 +437,8 @@ def adapt_on_files(files: Iterable[Path], out: Path, base: Path | None = None) -
     texts: list[str] = []
     seen = 0
     for path in files:
-        if path.suffix.lower() != ".txt":
-            continue
+        if path.suffix.lower() != ".txt" or ".ocr-" in path.name:
+            continue  # OCR copies (<stem>.ocr-eng.txt) are not clean text, even with marks
         seen += 1
         try:
             text = path.read_text(encoding="utf-8")

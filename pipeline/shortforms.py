@@ -2,8 +2,9 @@
 by name.
 
 `find_full` reads every printed symbol (through `make_citation`) and makes the
-document's mentions agree: a damaged variant takes the symbol of a sure one, later mentions
-inherit date and issuer from the first, list items share a relation. Short forms ("Nghị
+document's mentions agree: a damaged variant takes the symbol of a sure one (a code cut off
+at a line end, a misread unit letter or digit), a symbol left incomplete is dropped, later
+mentions inherit date and issuer from the first, list items share a relation. Short forms ("Nghị
 quyết 57", "Kế hoạch số 02", "NQ số 57") are resolved against those full citations by type
 and number; laws cited by title ("Luật Khám bệnh, chữa bệnh") are looked up in
 `dictionaries/law_titles.tsv`. Cue words are matched on the OCR-folded text, so the rules
@@ -12,7 +13,6 @@ work on restored text and mark-less OCR text alike.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Collection, Set
 from functools import lru_cache
@@ -32,11 +32,14 @@ from pipeline.citations import (
     issuer_after,
     issuer_code_of,
     loose_pattern,
+    parse_date,
     parse_symbol,
     shape,
     type_before,
 )
+from pipeline.header import is_own
 from pipeline.keys import document_key
+from pipeline.mentions import flag_twins, inherit_relations, unify, unify_variants
 from pipeline.models import Citation, DocumentMeta
 
 # --------------------------------------------------------------------------- one citation
@@ -80,6 +83,21 @@ def clause_start(folded: str, pos: int) -> int:
     return lo + (cuts[-1] if cuts else 0)
 
 
+def _title_near(title: str, near: str) -> bool:
+    """A law's title printed in `near` (folded); an amending law ("Luật sửa đổi, bổ sung một
+    số điều của Luật X") also as "Luật X được sửa đổi, bổ sung bởi Luật số ..."."""
+    body = " ".join(fold(title.split(" ", 1)[1]).split())
+    if fuzz.partial_ratio(body, near) >= 90:
+        return True
+    amended = body.split(" cua luat ", 1)
+    return (
+        len(amended) == 2
+        and "sua doi" in near
+        and fuzz.partial_ratio(amended[1], near) >= 90
+        and len(amended[1]) >= 6
+    )
+
+
 def _law_by_title(text: str, start: int, end: int, p: ParsedSymbol, rules: Rules) -> None:
     """A law number one digit off a law in `law_titles.tsv` (same year and term) whose title
     is printed next to it was misread ("31/2024/QH15 ... sửa đổi ... Luật Bảo hiểm y tế"
@@ -93,10 +111,87 @@ def _law_by_title(text: str, start: int, end: int, p: ParsedSymbol, rules: Rules
         for law in rules.laws
         if law[1].split("/", 1)[1] == term
         and Levenshtein.distance(law[1].split("/")[0], p.number) == 1
-        and fuzz.partial_ratio(" ".join(fold(law[0].split(" ", 1)[1]).split()), near) >= 90
+        and _title_near(law[0], near)
     ]
     if len(hits) == 1:
         p.symbol, p.number, p.confidence = hits[0][1], hits[0][1].split("/")[0], 0.8
+
+
+def _needs_issuer(issuer_code: str, type_code: str, rules: Rules) -> bool:
+    """A normative symbol of a known type printed without the issuer its type always carries
+    ("101/2024/NĐ" cut at a line end): only a law ("15/2023/QH15") has none."""
+    return not issuer_code and type_code in rules.type_names and type_code not in ("L", "QH")
+
+
+def _complete_from_peers(cites: list[Citation], rules: Rules) -> list[Citation]:
+    """Normative symbols printed without their issuer take the issuer of a full mention with
+    the same number, year and type; those left incomplete are dropped."""
+    out = []
+    for c in cites:
+        if not _needs_issuer(c.cited_issuer_code, c.cited_type, rules):
+            out.append(c)
+            continue
+        peers = {
+            p.cited_symbol: p
+            for p in cites
+            if p.cited_issuer_code
+            and (p.family, p.cited_number, p.cited_year, p.cited_type)
+            == (c.family, c.cited_number, c.cited_year, c.cited_type)
+        }
+        if len(peers) == 1:
+            peer = next(iter(peers.values()))
+            c.cited_symbol, c.cited_issuer_code, c.key = (
+                peer.cited_symbol,
+                peer.cited_issuer_code,
+                peer.key,
+            )
+            c.confidence = min(c.confidence, 0.85)
+            out.append(c)
+    return out
+
+
+def _year_agrees(p: ParsedSymbol, cited_date: str | None) -> bool:
+    """A normative symbol's year is the year it was signed: a year that cannot be one (not
+    19xx or 20xx) one digit away from the date printed after it ("178/2934/NĐ-CP ngày
+    31/12/2024") was misread, and the date's is taken. When both are possible years, either
+    may be the misread one: the symbol stays as printed. False when no year is left."""
+    year = p.year or 0
+    misread = not 1900 <= year <= 2099
+    if cited_date and misread and Levenshtein.distance(str(year), cited_date[:4]) == 1:
+        p.symbol = p.symbol.replace(f"/{year}/", f"/{cited_date[:4]}/", 1)
+        year = p.year = int(cited_date[:4])
+        p.confidence = min(p.confidence, 0.75)
+    return 1900 <= year <= 2099
+
+
+def _type_from_name(p: ParsedSymbol, named: str, rules: Rules) -> None:
+    """A type code OCR garbled at one end ("1981/ )Đ-TTg" after "Quyết định số") takes the
+    code of the type name printed before it, when the printed part is the start or end of
+    that code."""
+    t = p.type_code
+    if not t or t in rules.type_names or named in ("CV", "L") or p.confidence == 0:
+        return
+    if not (shape(named).endswith(shape(t)) or shape(named).startswith(shape(t))):
+        return
+    head = {"party": f"{p.number}-", "normative": f"{p.number}/{p.year}/"}.get(
+        p.family, f"{p.number}/"
+    )
+    if p.symbol.startswith(head + t):
+        p.symbol = head + named + p.symbol[len(head + t) :]
+        p.type_code, p.confidence = named, max(p.confidence, 0.75)
+
+
+def _cut_off(family: str, type_code: str, issuer_code: str) -> bool:
+    """An issuer code of one letter: the rest cut off by a line end or a stamp ("72-NQ/T")."""
+    return type_code not in ("CV", "L") and len(issuer_code) == 1
+
+
+def _plausible(p: ParsedSymbol, typed: bool, rules: Rules) -> bool:
+    """Whether a parsed symbol can be a document's symbol: not when neither its type code nor
+    its issuer code is known and no type name stands before it ("tỉnh lộ 48/TL-NA")."""
+    if p.family == "administrative" and p.type_code != "CV" and not typed:
+        return p.type_code in rules.type_names or p.issuer_code in rules.issuer_codes
+    return True
 
 
 def make_citation(
@@ -112,14 +207,19 @@ def make_citation(
     `span` places it in `text` when `m` was matched on another text (the printed input)."""
     p = parse_symbol(m, rules, seen)
     start, end = span or (m.start(), m.end())
+    end = max(start + 1, end - p.cut)
     if p.confidence == 0:
         return Citation("", text[start:end], start, end, confidence=0.0, status="unresolved")
     typed = type_before(folded, start, rules)
+    if typed:
+        _type_from_name(p, typed[1], rules)
     mention_start = typed[2] if typed else start
     code = typed[1] if typed and p.family != "normative" else p.type_code
     type_name = rules.type_names.get(code, typed[0] if typed else "")
     dated = date_after(folded, end)
     cited_date = dated[0] if dated else None
+    if p.family == "normative" and p.year and not _year_agrees(p, cited_date):
+        return Citation("", text[start:end], start, end, confidence=0.0, status="unresolved")
     garbled = None if dated else _GARBLED_DATE.match(folded, end)
     after = dated[1] if dated else (garbled.end() if garbled else end)  # "ngày 06/0172022."
     issued = issuer_after(text, folded, after, rules)
@@ -131,14 +231,25 @@ def make_citation(
         p.issuer_code, p.symbol = "TW", f"{p.number}-{p.type_code}/TW"
     _law_by_title(text, start, end, p, rules)
     named = issuer_code_of(issuer, rules)
-    if (  # an unknown code the named body explains ("TTEg" ... "của Thủ tướng Chính phủ")
+    if (  # an unknown code the named body explains ("TTEg" ... "của Thủ tướng Chính phủ"),
+        # or the first letters of its code, the rest cut off ("05/CĐ-B" ... "của Bộ Tài chính")
         p.confidence < 0.75
         and named
+        and p.issuer_code
         and p.symbol.endswith(p.issuer_code)
-        and Levenshtein.distance(named.upper(), p.issuer_code.upper()) <= 2
+        and (
+            Levenshtein.distance(named.upper(), p.issuer_code.upper()) <= 2
+            or named.upper().startswith(p.issuer_code.upper())
+        )
     ):
         p.symbol = p.symbol[: -len(p.issuer_code)] + named
         p.issuer_code, p.confidence = named, 0.75
+    if named and p.family == "normative" and _needs_issuer(p.issuer_code, p.type_code, rules):
+        p.symbol, p.issuer_code, p.confidence = f"{p.symbol}-{named}", named, 0.75
+    if not _plausible(p, typed is not None, rules):
+        return Citation("", text[start:end], start, end, confidence=0.0, status="unresolved")
+    if _cut_off(p.family, p.type_code, p.issuer_code):
+        p.confidence = min(p.confidence, 0.3)  # completed from a peer (`unify`) or dropped
     return Citation(
         cited_symbol=p.symbol,
         raw_text=text[start:end],
@@ -158,69 +269,6 @@ def make_citation(
         confidence=p.confidence,
         printed_symbol=p.printed,
     )
-
-
-# --------------------------------------------------------------------------- whole text
-
-
-def _unify(cites: list[Citation]) -> None:
-    """Give low-confidence variants the symbol of a sure citation with the same number/type."""
-    sure: dict[tuple[str, str, str], list[Citation]] = {}
-    for c in cites:
-        if c.confidence >= 0.9:
-            sure.setdefault((c.family, c.cited_number, c.cited_type), []).append(c)
-    for c in cites:
-        if c.confidence >= 0.9:
-            continue
-        peers = sure.get((c.family, c.cited_number, c.cited_type), [])
-        best = max(
-            peers,
-            key=lambda p: fuzz.ratio(p.cited_issuer_code, c.cited_issuer_code),
-            default=None,
-        )
-        if best and fuzz.ratio(shape(best.cited_issuer_code), shape(c.cited_issuer_code)) >= 60:
-            c.cited_symbol, c.cited_issuer_code, c.key = (
-                best.cited_symbol,
-                best.cited_issuer_code,
-                best.key,
-            )
-            c.cited_year = c.cited_year or best.cited_year
-            c.confidence = max(c.confidence, 0.85)
-
-
-def _inherit_relations(text: str, cites: list[Citation], rules: Rules) -> None:
-    """In a list ("Căn cứ A; B; C", a title "về A; B; C") an item that opens with its own
-    type name and no cue shares the relation of the item before it."""
-    for prev, c in itertools.pairwise(cites):
-        if c.relation != rules.default_relation or prev.relation == rules.default_relation:
-            continue
-        gap = text[prev.end : c.start]
-        if ";" not in gap or re.search(r"\.\s|\n\s*\n", gap):
-            continue
-        if len(gap.rsplit(";", 1)[1].strip()) <= 30:
-            c.relation = prev.relation
-
-
-def _flag_twins(cites: list[Citation]) -> None:
-    """A symbol printed once whose near twin (same type and issuer, number one keystroke
-    away) is cited again and again is likely a typo ("72/NQ-CP" among many "71/NQ-CP"):
-    keep it as printed but mark it ambiguous with a low confidence."""
-    counts: dict[str, int] = {}
-    for c in cites:
-        counts[c.cited_symbol] = counts.get(c.cited_symbol, 0) + 1
-    for c in cites:
-        if counts[c.cited_symbol] != 1:
-            continue
-        for other in cites:
-            same_kind = (other.cited_type, other.cited_issuer_code, other.family) == (
-                c.cited_type,
-                c.cited_issuer_code,
-                c.family,
-            )
-            near = Levenshtein.distance(other.cited_number, c.cited_number) == 1
-            if same_kind and near and counts[other.cited_symbol] >= 3:
-                c.status, c.confidence = "ambiguous", min(c.confidence, 0.5)
-                break
 
 
 def _localise(name: str, home: tuple[str, str, str] | None) -> str:
@@ -322,9 +370,12 @@ def find_full(
             if t1 > t0 and not skipped and not overlaps and cite.confidence > 0:
                 cites.append(cite)
     cites.sort(key=lambda c: c.start)
-    _unify(cites)
-    _flag_twins(cites)
-    _inherit_relations(text, cites, rules)
+    cites = _complete_from_peers(cites, rules)
+    unify(cites)
+    cites = [c for c in cites if not _cut_off(c.family, c.cited_type, c.cited_issuer_code)]
+    unify_variants(cites, rules)
+    flag_twins(cites, rules)
+    inherit_relations(text, cites, rules)
     _fill_from_first(cites, rules, home)
     return cites
 
@@ -481,6 +532,71 @@ def home_of(meta: DocumentMeta, rules: Rules) -> tuple[str, str, str] | None:
     return None
 
 
+def _body_pattern(rules: Rules) -> re.Pattern[str]:
+    return derived(rules, "body_pattern", _make_body_pattern)
+
+
+def _make_body_pattern(rules: Rules) -> re.Pattern[str]:
+    names = sorted(rules.name_codes, key=len, reverse=True)
+    alts = "|".join(f"(?P<n{i}>{loose_pattern(n)})" for i, n in enumerate(names))
+    return re.compile(
+        rf"(?<![a-z])(?:{alts})\s+(?:s[a-z0-9]{{0,2}}\s*[:.]?\s*)?(?P<num>\d{{1,4}})(?P<junk>\S{{0,10}})"
+    )
+
+
+_DATE_CUE = re.compile(r"\s*(?:ng[a-z]{0,3}\s*[:.]?\s*)?")
+
+
+def find_by_central_body(text: str, rules: Rules, full: list[Citation]) -> list[Citation]:
+    """Party documents whose symbol OCR garbled past the number, read from the type name and
+    the central Party body that issued them ("Nghị quyết số 66NWQƒTY ngày 30/4/2025 của Bộ
+    Chính trị" is 66-NQ/TW): such bodies number every document <n>-<TYPE>/TW."""
+    folded = fold_ocr(text)
+    names = sorted(rules.name_codes, key=len, reverse=True)
+    have = {(c.cited_number.lstrip("0"), c.cited_type) for c in full}
+    out: list[Citation] = []
+    for m in _body_pattern(rules).finditer(folded):
+        idx = next(int(k[1:]) for k, v in m.groupdict().items() if v and k.startswith("n"))
+        code = rules.name_codes[names[idx]]
+        digits = re.match(r"\d{1,4}", text[m.start("num") :])  # folding reads "66N" as "6oN"
+        if not digits or parse_date(folded[m.start("num") : m.start("num") + 12]):
+            continue  # "Nghị quyết 25/10/2017 của ...": the number lost, a date left
+        num = digits.group()
+        if code not in rules.party_types or (num.lstrip("0"), code) in have:
+            continue
+        if any(c.start < m.end() and m.start() < c.end for c in full + out):
+            continue
+        pos = _DATE_CUE.match(folded, m.end())
+        after = pos.end() if pos else m.end()
+        dated = parse_date(folded[after : after + 40])
+        after = after + dated[1] if dated else m.end()
+        issued = issuer_after(text, folded, after, rules)
+        if not issued or issued[0] not in rules.central_bodies:
+            continue
+        symbol = f"{num}-{code}/TW"
+        out.append(
+            Citation(
+                cited_symbol=symbol,
+                raw_text=text[m.start() : m.end()],
+                start=m.start(),
+                end=m.end(),
+                family="party",
+                cited_type=code,
+                cited_type_name=rules.type_names.get(code, ""),
+                cited_number=num,
+                cited_issuer_code="TW",
+                cited_issuer=issued[0],
+                cited_date=dated[0] if dated else None,
+                key=document_key(symbol, "party"),
+                relation=relation_before(folded, m.start(), clause_start(folded, m.start()), rules),
+                form="full",
+                confidence=0.6,
+                printed_symbol=text[m.start("num") : m.end("junk")],
+            )
+        )
+    return out
+
+
 def find_citations(
     text: str,
     rules: Rules,
@@ -491,8 +607,8 @@ def find_citations(
     """Every citation of a document (full, short, laws by name) in text order; the
     document's own symbol (its "Số:" line at `own`, or `meta.symbol`) is not one."""
     full = find_full(text, rules, [own] if own else [], home_of(meta, rules), printed)
-    if meta.symbol:
-        full = [c for c in full if c.cited_symbol != meta.symbol]
+    full = [c for c in full if not is_own(c, meta)]
+    full = sorted(full + find_by_central_body(text, rules, full), key=lambda c: c.start)
     short = find_short(text, rules, full)
     named = find_laws_by_name(text, rules, full)
     return sorted(full + short + named, key=lambda c: c.start)
