@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     settings = Settings()
     if args.dir:
-        for variant in ("clean", "ocr-eng", "ocr-vie"):
+        for variant in ("clean", "ocr-eng", "ocr-vie", "ocr-scan"):
             sub = [
                 (t, g)
                 for t, g in collect("dir", args.dir)
@@ -266,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             print("  no documents with gold found")
             continue
         if kind == "eval":
-            for variant in ("clean", "ocr-eng", "ocr-vie"):
+            for variant in ("clean", "ocr-eng", "ocr-vie", "ocr-scan"):
                 sub = [
                     (t, g)
                     for t, g in docs

@@ -9,7 +9,10 @@ pages (pipeline.synth.degrade) and reads them back with the real Tesseract:
 * `<stem>.ocr-eng.txt` — level "mild" damage, `tesseract -l eng`: marks lost or
   garbled, as in the archive's old OCR made without Vietnamese data (seeds 000, 002);
 * `<stem>.ocr-vie.txt` — level "hard" damage (skew, blur, noise, JPEG 45, red stamp,
-  border), `tesseract -l vie`.
+  border), plain `tesseract -l vie`: old OCR made without any preprocessing;
+* `<stem>.ocr-scan.txt` — the very same damaged pages (same seeds) read by vanban's own OCR
+  stage (`pipeline.ocr.run_page`: preprocessing, Tesseract `vie`, second passes), as an
+  archivist's scans go through `vanban run`.
 
 Pages are separated by a blank line. Seeds are derived from the file name (CRC-32), so a
 re-run gives the same output on the same Tesseract version. Work runs in a process pool,
@@ -43,12 +46,14 @@ class Variant:
     suffix: str  # output is <stem>.<suffix>.txt
     lang: str
     level: str
-    salt: int  # keeps the seeds of the two variants apart
+    salt: int  # keeps the seeds of the variants apart (equal salts: the same pages)
+    staged: bool = False  # read by vanban's OCR stage instead of plain Tesseract
 
 
 VARIANTS = (
     Variant("ocr-eng", "eng", "mild", 1),
     Variant("ocr-vie", "vie", "hard", 2),
+    Variant("ocr-scan", "vie", "hard", 2, staged=True),
 )
 
 
@@ -80,11 +85,34 @@ def ocr_copy(src: Path, variant: Variant) -> tuple[Path, int, float]:
     out: list[str] = []
     for number, (page, _truth) in enumerate(pages, start=1):
         img = degrade(page, seed=seed * 1000 + variant.salt * 100 + number, level=variant.level)
-        read = pytesseract.image_to_string(img, lang=variant.lang, config=f"--dpi {DPI}")
+        if variant.staged:
+            read = staged_read(img, variant.lang)
+        else:
+            read = pytesseract.image_to_string(img, lang=variant.lang, config=f"--dpi {DPI}")
         out.append(read.replace("\x0c", "").strip("\n"))
     dst = output_path(src, variant)
     dst.write_text("\n\n".join(out) + "\n", encoding="utf-8")
     return dst, len(pages), time.perf_counter() - start
+
+
+def staged_read(img: object, lang: str) -> str:
+    """One damaged page read by vanban's OCR stage, as `vanban run` reads a scanned page."""
+    import tempfile
+
+    from pipeline.models import SourceKind
+    from pipeline.ocr import PageJob, run_page
+    from pipeline.settings import Settings
+
+    s = Settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        png = Path(tmp) / "page.png"
+        img.save(png, dpi=(DPI, DPI))  # type: ignore[attr-defined]
+        job = PageJob(
+            str(png), SourceKind.IMAGE, 1, s.dpi, lang, s.ocr_psm, s.ocr_min_confidence,
+            s.ocr_low_word_confidence, s.ocr_preprocess, s.max_pixels,
+        )  # fmt: skip
+        _page, text = run_page(job)
+    return text
 
 
 def collect(dirs: list[Path], force: bool) -> list[tuple[Path, Variant]]:
