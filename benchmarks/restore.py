@@ -147,8 +147,7 @@ def speed_inputs(adapt: Path) -> dict[str, list[str]]:
 
 def speed_table(adapt: Path) -> int:
     """Words per second of restoration on one core, pure Python beside compiled."""
-    from pipeline import candidates, decode
-    from pipeline import restore as stage
+    from pipeline import candidates, decode, lattice
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -179,7 +178,8 @@ def speed_table(adapt: Path) -> int:
                     if run == "cold":
                         for cached in (candidates.candidates, candidates.choices):
                             cached.cache_clear()
-                        stage._slot_content.cache_clear()
+                        lattice._slot_content.cache_clear()
+                        candidates._near_cache.cache_clear()
                     c = time.process_time()
                     for text in texts:
                         restore_text(text, model)

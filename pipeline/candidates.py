@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.editcost import edit_costs, nearest_at, within
+from pipeline.editcost import edit_costs, nearest_at, nearest_many, within
 from pipeline.errors import ModelError
 from pipeline.lm import ABBR, NUM, ROM, ROMAN, SYM, UNK, Model, load
 from pipeline.textutil import skeleton
@@ -299,34 +300,93 @@ def candidates(
     # evidence of the marks that survived OCR: a mark seen but none in a candidate costs
     # MARK_PENALTY. Which mark survived says little (Tesseract without Vietnamese data
     # prints é for ế, ề, ệ and even ở), so only the presence of some mark counts.
-    marked = mode == "ocr" and any(c in _LATIN1_MARKED for c in token_low)
-    out: dict[str, tuple[float, float]] = {}  # word -> (channel cost, unigram)
-    for word, uni, plain in words.get(skel, ()):
-        out[word] = (MARK_PENALTY if marked and plain else 0.0, uni)
+    marked = mode == "ocr" and not _LATIN1_MARKED.isdisjoint(token_low)
+    # (rank key, word, channel cost): ranked by unigram log-probability less the channel
+    # cost. A word has one skeleton, so the words of different skeletons never meet.
+    ranked = [
+        (RANK_WEIGHT * c - uni, word, c)
+        for word, uni, plain in words.get(skel, ())
+        for c in (MARK_PENALTY if marked and plain else 0.0,)
+    ]
     if mode == "ocr":
-        table = confusions(table_path)
-        query = skel.translate(_DIGIT_MAP)
-        # two-letter confusions (ir -> u, we -> uo) cost two plain edits: search from the
-        # query with each of them undone as well
-        queries = {query}
-        for src, targets in table.items():
-            if len(src) == 2 and src in query:
-                for t, _ in targets:
-                    queries.add(query.replace(src, t, 1))
-        scored = _nearest(skel, queries, model, table)
+        near = _near_cache(model, table_path)
+        scored = near.get(skel)
         if scored is None:
-            scored = _nearest_python(skel, queries, model, table)
+            table = confusions(table_path)
+            queries = _queries(skel, table)
+            found = _nearest(skel, queries, model, table)
+            if found is None:
+                scored = _nearest_python(skel, queries, model, table)
+            else:
+                scored = found
+                _keep(near, skel, found)
+        top = _skeleton_top(model)
         for cost, other in scored:
-            for word, uni, plain in words[other][:6]:
-                c = cost + MARK_PENALTY if marked and plain else cost + 0.0
-                if c < out.get(word, (99.0, 0.0))[0]:
-                    out[word] = (c, uni)
-    # rank by unigram log-probability less the channel cost; drop the hopeless ones
-    ranked = sorted((-(uni - RANK_WEIGHT * c), w, c) for w, (c, uni) in out.items())
+            for word, uni, plain in top[other]:
+                c = cost + MARK_PENALTY if marked and plain else cost
+                ranked.append((RANK_WEIGHT * c - uni, word, c))
     if not ranked:
         return ()
-    floor = -ranked[0][0] - PRUNE
-    return tuple((w, c) for v, w, c in ranked[:MAX_CANDIDATES] if -v >= floor)
+    ranked.sort()
+    # drop the hopeless ones
+    floor = ranked[0][0] + PRUNE
+    return tuple((w, c) for v, w, c in ranked[:MAX_CANDIDATES] if v <= floor)
+
+
+@lru_cache(maxsize=4)
+def _skeleton_top(model: Model) -> dict[str, tuple[tuple[str, float, bool], ...]]:
+    """`_skeleton_words` cut to the six likeliest syllables: those a neighbour brings."""
+    return {skel: words[:6] for skel, words in _skeleton_words(model).items()}
+
+
+def _queries(skel: str, table: dict[str, list[tuple[str, float]]]) -> set[str]:
+    """The strings a skeleton's neighbours are searched from: the skeleton with digits
+    read as letters, and, since two-letter confusions (ir -> u, we -> uo) cost two plain
+    edits, the same with each of them undone as well."""
+    query = skel.translate(_DIGIT_MAP)
+    queries = {query}
+    for src, targets in table.items():
+        if len(src) == 2 and src in query:
+            for t, _ in targets:
+                queries.add(query.replace(src, t, 1))
+    return queries
+
+
+@lru_cache(maxsize=4)
+def _near_cache(model: Model, table_path: str) -> dict[str, list[tuple[float, str]]]:
+    """Skeleton -> its `_nearest` (a pure function of the skeleton for one model and
+    table), filled a token at a time by `candidates` or a text at a time by `prefetch`."""
+    return {}
+
+
+def _keep(
+    near: dict[str, list[tuple[float, str]]], skel: str, found: list[tuple[float, str]]
+) -> None:
+    if len(near) >= 200_000:
+        near.clear()
+    near[skel] = found
+
+
+def prefetch(lows: Iterable[str], model: Model, table_path: str) -> None:
+    """Search the neighbours of the new skeletons of many lower-case OCR tokens in one
+    compiled call (`editcost.nearest_many`), so that `candidates` finds them ready: a
+    call per token costs more in Python than the search. Does nothing without numba."""
+    near = _near_cache(model, table_path)
+    table = confusions(table_path)
+    where, rank = _skeleton_order(model)
+    jobs: dict[str, tuple[str, list[str], int]] = {}
+    for low in lows:
+        skel = skeleton(low)
+        if skel not in near and skel not in jobs:
+            jobs[skel] = (skel, sorted(_queries(skel, table)), where.get(skel, -1))
+    if not jobs:
+        return
+    names = skeleton_list(model)
+    found = nearest_many(list(jobs.values()), names, rank, table, MAX_EDIT, 10)
+    if found is None:
+        return
+    for skel, pairs in zip(jobs, found, strict=True):
+        _keep(near, skel, [(c, names[i]) for c, i in pairs])
 
 
 def _nearest_python(
@@ -391,14 +451,17 @@ def choices(
     cands = candidates(low, mode, model, table_path)
     if not cands:
         return None
-    if all(w != low for w, _ in cands):
+    words = [w for w, _ in cands]
+    if low not in words:
         # keeping a word the model does not know is allowed, at a price
         cands = (*cands, (low, KEEP_COST))
-    ids = tuple(model.id(w) for w, _ in cands)
+        words.append(low)
+    index = model.index
+    ids = tuple([index[w] if w in index else model.id(w) for w in words])
     costs = [CHANNEL_WEIGHT * c for _, c in cands]
     if case != 2 and CASE_WEIGHT > 0:
         table, unseen = case_table(model)
-        lps = [table.get(w, unseen)[1 - case] for w, _ in cands]
+        lps = [table.get(w, unseen)[1 - case] for w in words]
         top = max(lps)
         costs = [c + CASE_WEIGHT * (top - lp) for c, lp in zip(costs, lps, strict=True)]
     return cands, ids, tuple(costs)

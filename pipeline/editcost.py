@@ -7,7 +7,9 @@ call of a numba kernel that runs the same dynamic programme, operation for opera
 `pipeline.candidates._edit_cost` (same float sums, same pruning), so the costs are equal.
 `nearest_at` does a token's whole search in one call: the skeletons within two plain edits
 of its queries (`_within_kernel`, bit-parallel, behind a letter-set test that rules out
-most skeletons at once), priced, and the ten cheapest picked.
+most skeletons at once), priced, and the ten cheapest picked; `nearest_many` does it for
+all the new tokens of a text in one call, building each token's rules itself, since the
+Python around a call per token cost more than the search.
 """
 
 from __future__ import annotations
@@ -49,48 +51,73 @@ def _kernel(
     dist = np.empty((n + 1, longest + 1), np.float64)
     ins_at = np.empty(longest + 1, np.float64)
     for x in range(len(pick)):
-        t0 = true_off[pick[x]]
-        m = true_off[pick[x] + 1] - t0
-        for j in range(m):  # the cost of inserting each letter of this skeleton
-            ins = 1.0
-            ch = true[t0 + j]
-            for y in range(len(ins_chars)):
-                if ins_chars[y] == ch:
-                    ins = ins_costs[y]
-            ins_at[j] = ins
-        for i in range(n + 1):
-            for j in range(m + 1):
-                dist[i, j] = 99.0
-        dist[0, 0] = 0.0
-        for i in range(n + 1):
-            for j in range(m + 1):
-                d = dist[i, j]
-                if d > max_edit:
-                    continue
-                if i < n:
-                    if j < m:
-                        step = d if ocr[i] == true[t0 + j] else d + 1.0
-                        if step < dist[i + 1, j + 1]:
-                            dist[i + 1, j + 1] = step
-                    if d + 1.0 < dist[i + 1, j]:
-                        dist[i + 1, j] = d + 1.0
+        out[x] = _price(
+            ocr, rule_off, rule_k, rule_cost, rule_t_off, rule_t, ins_chars, ins_costs, true,
+            true_off[pick[x]], true_off[pick[x] + 1], max_edit, dist, ins_at,
+        )  # fmt: skip
+
+
+def _price(
+    ocr: np.ndarray,
+    rule_off: np.ndarray,
+    rule_k: np.ndarray,
+    rule_cost: np.ndarray,
+    rule_t_off: np.ndarray,
+    rule_t: np.ndarray,
+    ins_chars: np.ndarray,
+    ins_costs: np.ndarray,
+    true: np.ndarray,
+    t0: int,
+    t1: int,
+    max_edit: float,
+    dist: np.ndarray,
+    ins_at: np.ndarray,
+) -> float:
+    """The weighted edit cost from `ocr` to true[t0:t1] (`dist` and `ins_at` are room
+    for the work). Cells above `max_edit` are not extended: a cost above it comes out
+    as some value above it, since no step costs less than nothing."""
+    n = len(ocr)
+    m = t1 - t0
+    for j in range(m):  # the cost of inserting each letter of this skeleton
+        ins = 1.0
+        ch = true[t0 + j]
+        for y in range(len(ins_chars)):
+            if ins_chars[y] == ch:
+                ins = ins_costs[y]
+        ins_at[j] = ins
+    for i in range(n + 1):
+        for j in range(m + 1):
+            dist[i, j] = 99.0
+    dist[0, 0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            d = dist[i, j]
+            if d > max_edit:
+                continue
+            if i < n:
                 if j < m:
-                    c = d + ins_at[j]
-                    if c < dist[i, j + 1]:
-                        dist[i, j + 1] = c
-                for r in range(rule_off[i], rule_off[i + 1]):
-                    s0 = rule_t_off[r]
-                    tl = rule_t_off[r + 1] - s0
-                    if j + tl > m:
-                        continue
-                    same = True
-                    for y in range(tl):
-                        if true[t0 + j + y] != rule_t[s0 + y]:
-                            same = False
-                            break
-                    if same and d + rule_cost[r] < dist[i + rule_k[r], j + tl]:
-                        dist[i + rule_k[r], j + tl] = d + rule_cost[r]
-        out[x] = dist[n, m]
+                    step = d if ocr[i] == true[t0 + j] else d + 1.0
+                    if step < dist[i + 1, j + 1]:
+                        dist[i + 1, j + 1] = step
+                if d + 1.0 < dist[i + 1, j]:
+                    dist[i + 1, j] = d + 1.0
+            if j < m:
+                c = d + ins_at[j]
+                if c < dist[i, j + 1]:
+                    dist[i, j + 1] = c
+            for r in range(rule_off[i], rule_off[i + 1]):
+                s0 = rule_t_off[r]
+                tl = rule_t_off[r + 1] - s0
+                if j + tl > m:
+                    continue
+                same = True
+                for y in range(tl):
+                    if true[t0 + j + y] != rule_t[s0 + y]:
+                        same = False
+                        break
+                if same and d + rule_cost[r] < dist[i + rule_k[r], j + tl]:
+                    dist[i + rule_k[r], j + tl] = d + rule_cost[r]
+    return float(dist[n, m])
 
 
 def _bind(jit: Jit, *names: str) -> Callable[..., Any]:
@@ -105,7 +132,7 @@ def _bind(jit: Jit, *names: str) -> Callable[..., Any]:
 
 
 def _setup(jit: Jit) -> Callable[..., Any]:
-    return _bind(jit, "_kernel")
+    return _bind(jit, "_price", "_kernel")
 
 
 def _rule_arrays(rules: Rules, inserts: dict[str, float]) -> tuple[np.ndarray, ...]:
@@ -159,26 +186,6 @@ def edit_costs(
     run(_codes(ocr), *arrays, _codes("".join(others)), true_off, pick, max_edit, out)
     costs: list[float] = out.tolist()
     return costs
-
-
-def edit_costs_at(
-    ocr: str,
-    names: Sequence[str],
-    pick: np.ndarray,
-    rules: Rules,
-    inserts: dict[str, float],
-    max_edit: float,
-) -> np.ndarray | None:
-    """As `edit_costs` for names[pick] (an index array into `names`, as `within_at`
-    finds), or None when the caller should use `edit_costs`' fallback."""
-    run = compiled("editcost", _setup) if warm() else None
-    if run is None:
-        return None
-    codes, off, _ = _encoded(names)
-    out = np.empty(len(pick), dtype=np.float64)
-    if len(pick):
-        run(_codes(ocr), *_rule_arrays(rules, inserts), codes, off, pick, max_edit, out)
-    return out
 
 
 # ------------------------------------------------------------------ neighbour search
@@ -329,19 +336,24 @@ def _nearest_kernel(
         if hit[x]:
             buf[n_pick] = x
             n_pick += 1
-    pick = buf[:n_pick]
-    costs = np.empty(n_pick, np.float64)
-    _kernel(
-        ocr, rule_off, rule_k, rule_cost, rule_t_off, rule_t, ins_chars, ins_costs, codes,
-        off, pick, max_edit, costs,
-    )  # fmt: skip
+    longest = 0
+    for x in range(n_pick):
+        longest = max(longest, off[buf[x] + 1] - off[buf[x]])
+    dist = np.empty((len(ocr) + 1, longest + 1), np.float64)
+    ins_at = np.empty(longest + 1, np.float64)
     top = len(out_idx)
     n = 0
     for x in range(n_pick):
-        c = costs[x]
+        # once `top` are found, a string dearer than the dearest of them cannot enter:
+        # its pricing may stop at that bound (the cheaper ones come out exact)
+        bound = max_edit if n < top else min(max_edit, out_cost[top - 1])
+        c = _price(
+            ocr, rule_off, rule_k, rule_cost, rule_t_off, rule_t, ins_chars, ins_costs, codes,
+            off[buf[x]], off[buf[x] + 1], bound, dist, ins_at,
+        )  # fmt: skip
         if c > max_edit:
             continue
-        r = rank[pick[x]]
+        r = rank[buf[x]]
         y = n
         while y > 0 and (
             out_cost[y - 1] > c or (out_cost[y - 1] == c and rank[out_idx[y - 1]] > r)
@@ -352,15 +364,14 @@ def _nearest_kernel(
             y -= 1
         if y < top:
             out_cost[y] = c
-            out_idx[y] = pick[x]
+            out_idx[y] = buf[x]
             if n < top:
                 n += 1
     return n
 
 
 def _setup_nearest(jit: Jit) -> Callable[..., Any]:
-    _bind(jit, "_kernel", "_letter_mask", "_more_bits", "_within_kernel")
-    return jit(_nearest_kernel, False)
+    return _bind(jit, "_price", "_letter_mask", "_more_bits", "_within_kernel", "_nearest_kernel")
 
 
 def nearest_at(
@@ -431,3 +442,145 @@ def within(query: str, names: Sequence[str], limit: int) -> list[str] | None:
     """The names within Levenshtein distance `limit` of `query`, or None (`within_at`)."""
     found = within_at(query, names, limit)
     return None if found is None else [names[i] for i in found.tolist()]
+
+
+# ------------------------------------------------------------------ many tokens at once
+
+
+def _batch_kernel(
+    ocrs: np.ndarray,
+    ocr_off: np.ndarray,
+    queries: np.ndarray,
+    q_off: np.ndarray,
+    tok_q: np.ndarray,
+    limits: np.ndarray,
+    owns: np.ndarray,
+    codes: np.ndarray,
+    off: np.ndarray,
+    letters: np.ndarray,
+    rank: np.ndarray,
+    src: np.ndarray,
+    src_k: np.ndarray,
+    tab_t_off: np.ndarray,
+    tab_t: np.ndarray,
+    tab_cost: np.ndarray,
+    ins_chars: np.ndarray,
+    ins_costs: np.ndarray,
+    max_edit: float,
+    out_idx: np.ndarray,
+    out_cost: np.ndarray,
+    out_n: np.ndarray,
+) -> None:
+    """`_nearest_kernel` for every token t: OCR skeleton ocrs[ocr_off[t]:ocr_off[t+1]],
+    queries tok_q[t]..tok_q[t+1] (numbers into q_off), `owns[t]`; its rules (`_ocr_rules`)
+    built here from the table entries (src[e] of src_k[e] letters -> tab_t[e], tab_cost[e]).
+    The top results of token t go to row t of out_idx/out_cost, their count to out_n[t]."""
+    n_tab = len(src_k)
+    for t in range(len(owns)):
+        ocr = ocrs[ocr_off[t] : ocr_off[t + 1]]
+        n = len(ocr)
+        rule_off = np.zeros(n + 2, np.int64)
+        count = size = 0
+        for step in range(2):  # count the rules, then fill them in
+            if step == 1:
+                rule_k = np.empty(count, np.int64)
+                rule_cost = np.empty(count, np.float64)
+                rule_t_off = np.zeros(count + 1, np.int64)
+                rule_t = np.empty(size, np.int64)
+            r = size = 0
+            for i in range(n + 1):
+                for k in range(1, 3):
+                    for e in range(n_tab):
+                        if i + k > n or src_k[e] != k or src[e, 0] != ocr[i]:
+                            continue
+                        if k == 2 and src[e, 1] != ocr[i + 1]:
+                            continue
+                        t0, t1 = tab_t_off[e], tab_t_off[e + 1]
+                        if step == 1:
+                            rule_k[r] = k
+                            rule_cost[r] = tab_cost[e]
+                            rule_t[size : size + t1 - t0] = tab_t[t0:t1]
+                            rule_t_off[r + 1] = size + t1 - t0
+                        r += 1
+                        size += t1 - t0
+                rule_off[i + 1] = r
+            count = r
+        lo, hi = tok_q[t], tok_q[t + 1]
+        out_n[t] = _nearest_kernel(
+            queries[q_off[lo] : q_off[hi]], q_off[lo : hi + 1] - q_off[lo], limits[lo:hi],
+            codes, off, letters, rank, owns[t], ocr, rule_off, rule_k, rule_cost, rule_t_off,
+            rule_t, ins_chars, ins_costs, max_edit, out_idx[t], out_cost[t],
+        )  # fmt: skip
+
+
+def _setup_batch(jit: Jit) -> Callable[..., Any]:
+    return _bind(
+        jit, "_price", "_letter_mask", "_more_bits", "_within_kernel", "_nearest_kernel",
+        "_batch_kernel",
+    )  # fmt: skip
+
+
+def _table_arrays(table: dict[str, list[tuple[str, float]]]) -> tuple[np.ndarray, ...]:
+    """The one- and two-letter entries of a confusion table, and its letter insertions
+    (the "" entry), as `_batch_kernel`'s arrays."""
+    entries = [(s, t, c) for s, targets in table.items() if 1 <= len(s) <= 2 for t, c in targets]
+    src = np.full((max(len(entries), 1), 2), -1, dtype=np.int64)
+    for e, (s, _, _) in enumerate(entries):
+        src[e, : len(s)] = [ord(c) for c in s]
+    t_off = np.zeros(len(entries) + 1, dtype=np.int64)
+    np.cumsum([len(t) for _, t, _ in entries], out=t_off[1:])
+    ins = [(c, v) for c, v in table.get("", ()) if len(c) == 1]
+    return (
+        src,
+        np.asarray([len(s) for s, _, _ in entries], dtype=np.int64),
+        t_off,
+        _codes("".join(t for _, t, _ in entries)),
+        np.asarray([c for _, _, c in entries], dtype=np.float64),
+        np.asarray([ord(c) for c, _ in ins], dtype=np.int64),
+        np.asarray([v for _, v in ins], dtype=np.float64),
+    )
+
+
+def nearest_many(
+    jobs: Sequence[tuple[str, Sequence[str], int]],
+    names: Sequence[str],
+    rank: np.ndarray,
+    table: dict[str, list[tuple[str, float]]],
+    max_edit: float,
+    top: int,
+) -> list[list[tuple[float, int]]] | None:
+    """`nearest_at` for many (ocr, queries, own) at once, in one compiled call, with the
+    rules and insertions of the confusion table `table`; None without compiled code."""
+    if any(len(q) > 63 for _, qs, _ in jobs for q in qs) or not warm():
+        return None
+    run = compiled("nearest_many", _setup_batch)
+    if run is None:
+        return None
+    codes, off, letters = _encoded(names)
+    arrays = _TABLES.get(id(table))
+    if arrays is None or arrays[0] is not table:
+        arrays = (table, _table_arrays(table))
+        _TABLES.clear()
+        _TABLES[id(table)] = arrays
+    ocrs = [o for o, _, _ in jobs]
+    ocr_off = np.zeros(len(jobs) + 1, dtype=np.int64)
+    np.cumsum([len(o) for o in ocrs], out=ocr_off[1:])
+    flat = [q for _, qs, _ in jobs for q in qs]
+    q_off = np.zeros(len(flat) + 1, dtype=np.int64)
+    np.cumsum([len(q) for q in flat], out=q_off[1:])
+    tok_q = np.zeros(len(jobs) + 1, dtype=np.int64)
+    np.cumsum([len(qs) for _, qs, _ in jobs], out=tok_q[1:])
+    limits = np.asarray([1 if len(q) <= 2 else 2 for q in flat], dtype=np.int64)
+    owns = np.asarray([w for _, _, w in jobs], dtype=np.int64)
+    out_idx = np.empty((len(jobs), top), dtype=np.int64)
+    out_cost = np.empty((len(jobs), top), dtype=np.float64)
+    out_n = np.zeros(len(jobs), dtype=np.int64)
+    run(
+        _codes("".join(ocrs)), ocr_off, _codes("".join(flat)), q_off, tok_q, limits, owns,
+        codes, off, letters, rank, *arrays[1], max_edit, out_idx, out_cost, out_n,
+    )  # fmt: skip
+    costs, idx, ns = out_cost.tolist(), out_idx.tolist(), out_n.tolist()
+    return [list(zip(costs[t][: ns[t]], idx[t][: ns[t]], strict=True)) for t in range(len(jobs))]
+
+
+_TABLES: dict[int, tuple[dict[str, list[tuple[str, float]]], tuple[np.ndarray, ...]]] = {}

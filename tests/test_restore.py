@@ -398,6 +398,43 @@ def test_compiled_channel_costs_equal_python() -> None:
         assert fast == [_edit_cost(ocr, o, rules, inserts) for o in others]
 
 
+def test_batched_neighbour_search_equals_one_token_search(
+    model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """editcost.nearest_many (a text's tokens at once) finds and prices the neighbours of
+    each token exactly as the search of one token (candidates._nearest_python)."""
+    import random
+
+    from pipeline import jit
+    from pipeline.candidates import (
+        MAX_EDIT,
+        _nearest_python,
+        _queries,
+        _skeleton_order,
+        confusions,
+        skeleton_list,
+    )
+    from pipeline.editcost import nearest_many
+    from pipeline.settings import DEFAULT_DICTIONARIES
+
+    table = confusions(str(DEFAULT_DICTIONARIES / "restore" / "confusions.tsv"))
+    names = skeleton_list(model)
+    where, rank = _skeleton_order(model)
+    rng = random.Random(11)
+    skels = []
+    for _ in range(40):
+        word = rng.choice(names)
+        skels.append("".join(rng.choice("etdwiygo6r1") if rng.random() < 0.3 else c for c in word))
+    jobs = [(s, sorted(_queries(s, table)), where.get(s, -1)) for s in skels]
+    monkeypatch.setattr(jit, "_work", [10**6])  # past the point where compiled code pays off
+    found = nearest_many(jobs, names, rank, table, MAX_EDIT, 10)
+    if found is None:
+        pytest.skip("numba not installed")
+    for s, pairs in zip(skels, found, strict=True):
+        expected = _nearest_python(s, _queries(s, table), model, table)
+        assert [(c, names[i]) for c, i in pairs] == expected
+
+
 def test_numba_cache_moves_when_the_package_is_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """A read-only install still caches compiled code (under the temporary folder)."""
     import os
