@@ -161,7 +161,7 @@ def is_protected(token: str, heading: bool, mode: str) -> str | None:
     caps = "".join(letters)
     if mode == "ocr" and token.lower() in foreign_words():
         return UNK  # 'email', 'online', 'video' stay as printed
-    if len(caps) > 1 and caps.isupper() and heading and not _syllable_skeleton(token):
+    if len(caps) > 1 and caps.isupper() and heading and not syllable_shaped(token):
         return ABBR  # UBND, BHXH inside a heading
     # an all-capitals word outside a heading is an abbreviation (UBND, HIS, AI) unless
     # OCR text shows a longer one that is a syllable ("HOI" read for "Hội")
@@ -169,7 +169,7 @@ def is_protected(token: str, heading: bool, mode: str) -> str | None:
         len(caps) > 1
         and caps.isupper()
         and not heading
-        and not (mode == "ocr" and _syllable_skeleton(token) and not _known_code(token))
+        and not (mode == "ocr" and syllable_shaped(token) and not _known_code(token))
     ):
         return ABBR
     return None
@@ -184,7 +184,7 @@ def _known_code(token: str) -> bool:
     return token in table.known or plain(token) in table.plains
 
 
-def _syllable_skeleton(token: str) -> bool:
+def syllable_shaped(token: str) -> bool:
     """Whether a token's skeleton (digits read as letters) is some syllable's skeleton."""
     return parse(skeleton(token).translate(_DIGIT_MAP)) is not None
 

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from pipeline.candidates import LETTERS, choices, is_protected, prefetch, skeleton_index
+from pipeline.candidates import (
+    LETTERS,
+    choices,
+    is_protected,
+    prefetch,
+    skeleton_index,
+    syllable_shaped,
+)
 from pipeline.lm import ABBR, NUM, SYM, Model, abbr_token, token_class
 from pipeline.textutil import skeleton
 from pipeline.vnsyllable import restyle
@@ -119,14 +126,19 @@ def _heading_lines(text: str) -> list[bool]:
 
 
 def _caps_runs(
-    items: list[tuple[str, int, int]], text: str, known: dict[str, list[str]]
+    items: list[tuple[str, int, int]], text: str, known: dict[str, list[str]], ocr: bool = False
 ) -> set[int]:
     """Starts of capital words that stand next to another capital syllable: a heading
-    fragment such as 'CỤC CHỨNG THỰC SỐ' inside a longer line, not a lone 'AI'.
+    fragment such as 'CỤC CHỨNG THỰC SỐ' inside a longer line, not a lone 'AI'. In OCR
+    text a capital word counts when it is shaped like a syllable ('GIAM POC' for 'GIÁM
+    ĐỐC' beside 'Nơi nhận:' on one line).
 
     `items` are the (group, start, end) of the matches of _ITEM."""
     words = [text[s:e] if g == "word" else "" for g, s, e in items]
-    flags = [bool(w) and _caps_word(w) and skeleton(w) in known for w in words]
+    flags = [
+        bool(w) and _caps_word(w) and (skeleton(w) in known or (ocr and syllable_shaped(w)))
+        for w in words
+    ]
     # a one-letter capital syllable ('Y' of 'SỞ Y TẾ') links the capital words around it
     single = [len(w) == 1 and w.isupper() for w in words]
 
@@ -227,7 +239,7 @@ def _words_of(text: str, mode: str, model: Model, table_path: str) -> _Words:
     headings = _heading_lines(text)
     line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
     items = _items(text)
-    runs = _caps_runs(items, text, skeleton_index(model))
+    runs = _caps_runs(items, text, skeleton_index(model), mode == "ocr")
     if mode == "ocr":
         prefetch(_searched(text, items), model, table_path)
     starts: list[int] = []
@@ -247,7 +259,7 @@ def _words_of(text: str, mode: str, model: Model, table_path: str) -> _Words:
                 sent.append(len(starts))
             continue
         tok = text[start:end]
-        if group == "url":
+        if group == "url" or _continues_symbol(text, start, tok):
             key = (tok, False, False, -1)  # no word has case -1
         else:
             while start >= next_line:
@@ -279,6 +291,20 @@ def _words_of(text: str, mode: str, model: Model, table_path: str) -> _Words:
     if len(starts) > sent[-1]:
         sent.append(len(starts))
     return _Words(starts, ends, entry, sent, tokens, heads, contents)
+
+
+_CODE_SHAPED = re.compile(r"[A-ZĐ][A-ZĐ0-9]*[a-z]?")
+
+
+def _continues_symbol(text: str, start: int, tok: str) -> bool:
+    """A code that continues a symbol broken after its '-' or '/' by a space or a line
+    break ('07/2024/TT-' + newline + 'BYT'): part of the symbol, never a word."""
+    if len(tok) < 2 or not _CODE_SHAPED.fullmatch(tok):
+        return False
+    j = start - 1
+    while j >= 0 and text[j] in " \t\r\n":
+        j -= 1
+    return 0 < j < start - 1 and text[j] in "-/" and text[j - 1].isalnum()
 
 
 def _searched(text: str, items: list[tuple[str, int, int]]) -> list[str]:

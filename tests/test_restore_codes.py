@@ -103,6 +103,20 @@ def model() -> Model:
         ("SO Y TE     Doc lap - Tu do", "stripped", "SỞ Y TẾ     Độc lập - Tự do"),
         # OCR: a capital syllable outside a heading is a capitalised word, not an acronym
         ("cua BO Y te va HOI dong", "ocr", "của Bộ Y tế và Hội đồng"),
+        # ... unless it stands beside another capital word (a title on the same line)
+        ("Noi nhan:      GIAM POC\n- Nhu tren;", "ocr", "Nơi nhận:      GIÁM ĐỐC\n- Như trên;"),
+        # a symbol broken after '-' or '/' keeps its code, repaired, never a word
+        (
+            "theo Thong tu so 07/2024/TT-\n\nBYT cua Bo Y te",
+            "ocr",
+            "theo Thông tư số 07/2024/TT-\n\nBYT của Bộ Y tế",
+        ),
+        (
+            "Ke hoach so 02-KH/\nBCDTW cua Ban Chi dao",
+            "stripped",
+            "Kế hoạch số 02-KH/\nBCĐTW của Ban Chỉ đạo",
+        ),
+        ("kinh te - xa hoi", "stripped", "kinh tế - xã hội"),
         # Roman numerals keep their own context ('quý III', not 'quy')
         ("bao cao quy III nam 2025", "stripped", "báo cáo quý III năm 2025"),
     ],
