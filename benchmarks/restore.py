@@ -18,8 +18,9 @@ Speed (`--speed`, no accuracy, nothing read from eval/): words per second on one
 kernels are ready, on development text only — stripped: samples 003 and 004 and the clean
 adapt/ documents with their marks removed; OCR-eng: samples 000 and 002 and the adapt/
 documents' existing `.ocr-eng.txt` copies. "cold" empties the per-token candidate caches
-first (every word new to the process), "warm" passes keep them; each figure is the best
-of REPEATS passes. The pure-Python decoder and channel (VANBAN_NO_NUMBA) run beside the
+first (every word new to the process; indexes of the model itself, such as the skeletons'
+neighbour table, are built once in the warm-up), "warm" passes keep them; each figure is
+the best of REPEATS passes. The pure-Python decoder and channel (VANBAN_NO_NUMBA) run beside the
 compiled ones in the same process.
 """
 

@@ -107,6 +107,10 @@ def _marks_profile(
     vi = lat = bad = 0
     for w, times in words.items():
         low = w.lower()
+        if low.isascii():  # no mark at all, and its own skeleton: the common case first
+            if low not in known:
+                bad += times
+            continue
         if any(c in TONED or c == "đ" for c in low if c not in _LATIN1_MARKED and ord(c) > 127):
             vi += times
         elif any(c in _LATIN1_MARKED for c in w):
@@ -133,7 +137,11 @@ def detect_mode(text: str, model: Model | None = None) -> str:
     vi, lat, bad = _marks_profile(words, known)
     if vi >= 0.3 or (vi >= 0.15 and bad < 0.15):
         return "clean"
-    digit_words = sum(times for w, times in words.items() if any(c.isdigit() for c in w))
+    digit_words = sum(
+        times  # no character is both a letter and a digit: letter-only words are skipped
+        for w, times in words.items()
+        if not w.isalpha() and any(c.isdigit() for c in w)
+    )
     if lat >= 0.02 or bad >= 0.06 or digit_words >= max(2, 0.01 * sum(words.values())):
         return "ocr"
     return "stripped"

@@ -9,7 +9,10 @@ call of a numba kernel that runs the same dynamic programme, operation for opera
 of its queries (`_within_kernel`, bit-parallel, behind a letter-set test that rules out
 most skeletons at once), priced, and the ten cheapest picked; `nearest_many` does it for
 all the new tokens of a text in one call, building each token's rules itself, since the
-Python around a call per token cost more than the search.
+Python around a call per token cost more than the search. A query that is itself a
+skeleton (most OCR words are read right but for their marks) takes its neighbours from a
+table of every skeleton's neighbours, built once per skeleton list (`_neighbours`, some
+25 ms): only the misread ones are searched.
 """
 
 from __future__ import annotations
@@ -317,14 +320,23 @@ def _nearest_kernel(
     max_edit: float,
     out_idx: np.ndarray,
     out_cost: np.ndarray,
+    q_names: np.ndarray,
+    nb_off: np.ndarray,
+    nb_idx: np.ndarray,
 ) -> int:
     """The strings within `limits[q]` plain edits of some query q (but string `own`),
     priced from `ocr` (`_kernel`); of those within `max_edit`, the len(out_idx) cheapest
-    (ties: lower `rank` first) into out_idx/out_cost, cheapest first; returns how many."""
+    (ties: lower `rank` first) into out_idx/out_cost, cheapest first; returns how many.
+    A query that is string q_names[q] (not -1) has its strings ready in nb_idx
+    (`_neighbour_kernel`), the others are searched."""
     n_names = len(off) - 1
     hit = np.zeros(n_names, np.bool_)
     buf = np.empty(n_names, np.int64)
     for q in range(len(q_off) - 1):
+        if q_names[q] >= 0:
+            for y in range(nb_off[q_names[q]], nb_off[q_names[q] + 1]):
+                hit[nb_idx[y]] = True
+            continue
         query = queries[q_off[q] : q_off[q + 1]]
         count = _within_kernel(query, codes, off, letters, limits[q], buf)
         for y in range(count):
@@ -374,6 +386,52 @@ def _setup_nearest(jit: Jit) -> Callable[..., Any]:
     return _bind(jit, "_price", "_letter_mask", "_more_bits", "_within_kernel", "_nearest_kernel")
 
 
+def _neighbour_kernel(
+    codes: np.ndarray, off: np.ndarray, letters: np.ndarray, nb_off: np.ndarray
+) -> np.ndarray:
+    """Per string x, the strings within 1 (x of at most two letters) or 2 plain edits of
+    it, ascending: nb_idx[nb_off[x]:nb_off[x+1]] of the array returned."""
+    n_names = len(off) - 1
+    buf = np.empty(n_names, np.int64)
+    out = np.empty(16 * n_names + 1, np.int64)
+    size = 0
+    for x in range(n_names):
+        n = off[x + 1] - off[x]
+        count = _within_kernel(codes[off[x] : off[x + 1]], codes, off, letters, 1 + (n > 2), buf)
+        if size + count > len(out):
+            grown = np.empty(2 * (size + count), np.int64)
+            grown[:size] = out[:size]
+            out = grown
+        out[size : size + count] = buf[:count]
+        size += count
+        nb_off[x + 1] = size
+    return out[:size].copy()
+
+
+def _setup_neighbours(jit: Jit) -> Callable[..., Any]:
+    return _bind(jit, "_letter_mask", "_more_bits", "_within_kernel", "_neighbour_kernel")
+
+
+_NEIGHBOURS: dict[int, tuple[Sequence[str], dict[str, int], np.ndarray, np.ndarray]] = {}
+
+
+def _neighbours(names: Sequence[str]) -> tuple[dict[str, int], np.ndarray, np.ndarray] | None:
+    """(string -> index, nb_off, nb_idx) of `_neighbour_kernel` for a list of strings,
+    built once while it lives: a query that is one of them needs no search."""
+    got = _NEIGHBOURS.get(id(names))
+    if got is None or got[0] is not names:
+        run = compiled("neighbours", _setup_neighbours)
+        if run is None or any(len(n) > 63 for n in names):
+            return None
+        codes, off, letters = _encoded(names)
+        nb_off = np.zeros(len(names) + 1, dtype=np.int64)
+        nb_idx = run(codes, off, letters, nb_off)
+        got = (names, {n: i for i, n in enumerate(names)}, nb_off, nb_idx)
+        _NEIGHBOURS.clear()
+        _NEIGHBOURS[id(names)] = got  # holds `names`, so its id stays its own
+    return got[1], got[2], got[3]
+
+
 def nearest_at(
     ocr: str,
     queries: Sequence[str],
@@ -402,6 +460,7 @@ def nearest_at(
     n = run(
         _codes("".join(queries)), q_off, limits, codes, off, letters, rank, own, _codes(ocr),
         *_rule_arrays(rules, inserts), max_edit, out_idx, out_cost,
+        np.full(len(queries), -1, dtype=np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
     )  # fmt: skip
     return list(zip(out_cost[:n].tolist(), out_idx[:n].tolist(), strict=True))
 
@@ -470,6 +529,9 @@ def _batch_kernel(
     out_idx: np.ndarray,
     out_cost: np.ndarray,
     out_n: np.ndarray,
+    q_names: np.ndarray,
+    nb_off: np.ndarray,
+    nb_idx: np.ndarray,
 ) -> None:
     """`_nearest_kernel` for every token t: OCR skeleton ocrs[ocr_off[t]:ocr_off[t+1]],
     queries tok_q[t]..tok_q[t+1] (numbers into q_off), `owns[t]`; its rules (`_ocr_rules`)
@@ -509,7 +571,8 @@ def _batch_kernel(
         out_n[t] = _nearest_kernel(
             queries[q_off[lo] : q_off[hi]], q_off[lo : hi + 1] - q_off[lo], limits[lo:hi],
             codes, off, letters, rank, owns[t], ocr, rule_off, rule_k, rule_cost, rule_t_off,
-            rule_t, ins_chars, ins_costs, max_edit, out_idx[t], out_cost[t],
+            rule_t, ins_chars, ins_costs, max_edit, out_idx[t], out_cost[t], q_names[lo:hi],
+            nb_off, nb_idx,
         )  # fmt: skip
 
 
@@ -575,9 +638,16 @@ def nearest_many(
     out_idx = np.empty((len(jobs), top), dtype=np.int64)
     out_cost = np.empty((len(jobs), top), dtype=np.float64)
     out_n = np.zeros(len(jobs), dtype=np.int64)
+    ready = _neighbours(names)
+    if ready is None:
+        q_names, nb_off, nb_idx = np.full(len(flat), -1, np.int64), np.zeros(1, np.int64), off[:0]
+    else:
+        where, nb_off, nb_idx = ready
+        q_names = np.asarray([where.get(q, -1) for q in flat], dtype=np.int64)
     run(
         _codes("".join(ocrs)), ocr_off, _codes("".join(flat)), q_off, tok_q, limits, owns,
-        codes, off, letters, rank, *arrays[1], max_edit, out_idx, out_cost, out_n,
+        codes, off, letters, rank, *arrays[1], max_edit, out_idx, out_cost, out_n, q_names,
+        nb_off, nb_idx,
     )  # fmt: skip
     costs, idx, ns = out_cost.tolist(), out_idx.tolist(), out_n.tolist()
     return [list(zip(costs[t][: ns[t]], idx[t][: ns[t]], strict=True)) for t in range(len(jobs))]

@@ -299,7 +299,10 @@ _CODE_SHAPED = re.compile(r"[A-ZĐ][A-ZĐ0-9]*[a-z]?")
 def _continues_symbol(text: str, start: int, tok: str) -> bool:
     """A code that continues a symbol broken after its '-' or '/' by a space or a line
     break ('07/2024/TT-' + newline + 'BYT'): part of the symbol, never a word."""
-    if len(tok) < 2 or not _CODE_SHAPED.fullmatch(tok):
+    first = tok[0]
+    if not ("A" <= first <= "Z" or first == "Đ") or len(tok) < 2:
+        return False  # the common case, before the pattern (which needs that capital)
+    if not _CODE_SHAPED.fullmatch(tok):
         return False
     j = start - 1
     while j >= 0 and text[j] in " \t\r\n":

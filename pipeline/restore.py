@@ -363,6 +363,11 @@ def restore_text(
     coded = _repaired_codes(words, mode == "ocr", news)
     starts, ends, tokens, contents = words.start, words.end, words.tokens, words.contents
     ranked = decoded.ranked
+    # the kernel's posteriors read in place (as `_KernelDecoded.ranked`, without a call
+    # per changed word)
+    post = offs = order = None
+    if isinstance(decoded, _KernelDecoded):
+        post, offs, order = decoded.post, decoded.offs, decoded.order
     for g, (e, k) in enumerate(zip(words.entry, decoded.chosen, strict=True)):
         new = news[e][k]
         if new is None:
@@ -371,7 +376,11 @@ def restore_text(
         if e in coded:
             changes.append(TokenChange(start, end, tokens[e], new, [], CODE_CONFIDENCE))
         else:
-            conf, top = ranked(g, k)
+            if post is None or offs is None or order is None:
+                conf, top = ranked(g, k)
+            else:
+                at = offs[g]
+                conf, top = post[at + k], order[at : min(at + 5, offs[g + 1])]
             cased = contents[e][4]
             changes.append(
                 TokenChange(

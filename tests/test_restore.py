@@ -425,6 +425,7 @@ def test_batched_neighbour_search_equals_one_token_search(
     for _ in range(40):
         word = rng.choice(names)
         skels.append("".join(rng.choice("etdwiygo6r1") if rng.random() < 0.3 else c for c in word))
+    skels += rng.sample(names, 10)  # skeletons as they are: their neighbours come ready
     jobs = [(s, sorted(_queries(s, table)), where.get(s, -1)) for s in skels]
     monkeypatch.setattr(jit, "_work", [10**6])  # past the point where compiled code pays off
     found = nearest_many(jobs, names, rank, table, MAX_EDIT, 10)
@@ -470,6 +471,25 @@ def test_compiled_neighbour_search_equals_rapidfuzz(limit: int) -> None:
             q, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None
         )
         assert sorted(editcost.within(q, names, limit) or []) == sorted(o for o, _, _ in slow)
+
+
+def test_ready_neighbours_of_every_skeleton_equal_its_search() -> None:
+    """The neighbour table nearest_many reads for a query that is itself a skeleton
+    holds what searching that query finds (one edit up to two letters, else two)."""
+    from pipeline import decode, editcost
+    from pipeline.candidates import skeleton_list
+
+    if not decode.available():
+        pytest.skip("numba not installed")
+    names = skeleton_list(load_model(None))
+    ready = editcost._neighbours(names)
+    assert ready is not None
+    where, nb_off, nb_idx = ready
+    for name in names:
+        x = where[name]
+        found = editcost.within_at(name, names, 1 if len(name) <= 2 else 2)
+        assert found is not None
+        assert nb_idx[nb_off[x] : nb_off[x + 1]].tolist() == found.tolist()
 
 
 @needs_kernel
