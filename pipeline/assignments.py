@@ -40,6 +40,8 @@ _DEADLINE = re.compile(
     r"|(?:c[a-z]{1,2}a\s+)?th[a-z]{1,4}\s+(?P<m2>\d{1,2}|cu[a-z]{1,3}\s+q[a-z]{1,2})"
     r"(?:\s+n[a-z]{1,3}\s+(?P<y2>\d{4}))?)?"
 )
+# "sớm nhất vào ngày 25/8", "không sớm hơn ngày ...": the earliest day to start, no deadline.
+_EARLIEST = re.compile(r"s[a-z]m\s+(?:nh[a-z]t|h[a-z]n)\s*$")
 _IN_MONTH = re.compile(r"trong\s+th[a-z]{1,3}ng\s+(?P<m>\d{1,2})\s*/\s*(?P<y>\d{4})")
 _EFFECTIVE = re.compile(
     r"hi[a-z]{1,2}u\s+l[a-z]{1,2}c(?:\s+thi\s+h[a-z]nh)?(?:\s+k[a-z]\s+)?\s*t[a-z]{1,2}"
@@ -66,7 +68,9 @@ def _words(pattern: str) -> re.Pattern[str]:
 _EVERY = {
     "yearly": _words(r"h[a-z]{1,2}ng\s+n[a-z]{1,2}m"),
     "half-yearly": _words(
-        r"6\s+th[a-z]{1,3}ng(?:\s+m[a-z]t\s+l[a-z]n|\s*,\s*h[a-z]{1,2}ng\s+n[a-z]{1,2}m)"
+        r"0?6\s+th[a-z]{1,3}ng(?:\s+m[a-z]t\s+l[a-z]n|\s*,\s*h[a-z]{1,2}ng\s+n[a-z]{1,2}m)"
+        r"|(?:[dđ][a-z]nh\s+k[a-z]|m[a-z]{1,2}i|h[a-z]{1,2}ng)\s+(?:0?6|s[a-z]u)\s+th[a-z]{1,3}ng"
+        r"(?!\s+(?:[dđ][a-z]u|cu[a-z]{1,3})\s+n[a-z]{1,2}m)"
     ),
     "quarterly": _words(
         r"h[a-z]{1,2}ng\s+q[a-z]{1,2}|b[a-z]o\s+c[a-z]o\s+q[a-z]{1,2}|cu[a-z]{1,3}\s+q[a-z]{1,2}"
@@ -110,7 +114,7 @@ def parse_deadline(
     `issued` (the document's ISO date) resolves "trong thời hạn 15 ngày kể từ ngày ký"."""
     f = fold_ocr(sentence)
     recurrence = _recurrence(f)
-    m = _DEADLINE.search(f)
+    m = next((x for x in _DEADLINE.finditer(f) if not _EARLIEST.search(f, 0, x.start())), None)
     if m and m.group("d"):
         day = int(m.group("d"))
         month_s = m.group("m") or m.group("m2") or ""
@@ -156,11 +160,18 @@ def parse_deadline(
     return None
 
 
+# A lettered sub-item opening a line ("b) Kiểm tra ...") starts a new task sentence.
+_LETTERED = r"|(?<=[.;:])[ \t]*\n(?:[ \t]*\n)*(?=[ \t]*[a-zđ]\)[ \t])"
+
+
 def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Task sentences: bullets, or sentences ended by '.'/';' inside [start, end)."""
     out = []
     para = r"\n[ \t]*\n[ \t]*\n" if double_spaced(text) else r"\n[ \t]*\n"
-    pattern = re.compile(r"(?:^|\n)[ \t]*[-+•*][ \t]*|(?<=[.;])[ \t]+(?=[A-ZĐÀ-Ỹ])|" + para)
+    para += r"(?![ \t]*[a-zà-ỹđ][^)\s])"  # a line going on in lower case continues the sentence
+    pattern = re.compile(
+        r"(?:^|\n)[ \t]*[-+•*][ \t]*|(?<=[.;])[ \t]+(?=[A-ZĐÀ-Ỹ])|" + para + _LETTERED
+    )
     cuts = [start] + [start + m.end() for m in pattern.finditer(text[start:end])] + [end]
     for a, b in itertools.pairwise(cuts):
         seg = text[a:b]
@@ -181,16 +192,24 @@ def _is_bullet(text: str, pos: int) -> bool:
 
 
 def _split_deadlines(text: str, s: int, e: int) -> list[tuple[int, int]]:
-    """Split a sentence holding several deadlines at ';', ',' or 'và' so each keeps its own."""
-    parts = [(s, e)]
+    """Split a sentence holding several deadlines at ';', ',' or 'và' so each keeps its own:
+    two dates, or a date and a recurring report in another clause ("... trước ngày 31/3/2026;
+    hằng năm báo cáo ...", "báo cáo định kỳ 6 tháng và hằng năm trước ngày 10/12")."""
     sentence = text[s:e]
-    if len(_DEADLINE.findall(fold_ocr(sentence))) > 1:
-        parts, a = [], s
-        for m in re.finditer(r"[;,]|\s(?=v[aà]\s)", sentence):
-            if _DEADLINE.search(fold_ocr(text[a : s + m.start()])):
-                parts.append((a, s + m.start()))
-                a = s + m.end()
-        parts.append((a, e))
+    folded = fold_ocr(sentence)
+    if len(_DEADLINE.findall(folded)) < 2 and not _ANY_EVERY.search(folded):
+        return [(s, e)]
+    parts, a = [], s
+    for m in re.finditer(r"[;,]|\s(?=v[aà]\s)", sentence):
+        cut = s + m.start()
+        left, right = parse_deadline(text[a:cut]), parse_deadline(text[s + m.end() : e])
+        if not left or not right:
+            continue
+        if left[2] == right[2] and None in (left[1], right[1]):
+            continue  # "hằng năm tổng hợp, báo cáo trước ngày 15/12": one yearly deadline
+        parts.append((a, cut))
+        a = s + m.end()
+    parts.append((a, e))
     return parts
 
 

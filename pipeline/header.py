@@ -50,6 +50,11 @@ NUMBER_LINE_RE = re.compile(
 )
 PLACE_DATE_RE = re.compile(r"([a-z][a-z .'-]{1,30}?)\s*,\s*ng[a-z]{1,3}\s+(?=\d)")
 _TRAILER_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})([+-]\d{2}):?(\d{2})")
+# The other e-signature form: "Thời gian ký: 14.10.2025 16:22:35 +07:00" (folded text).
+_SIGNED_TIME = re.compile(
+    r"th[a-z]{1,2}i\s+gian\s+k[a-z]\s*:\s*(\d{1,2})[./-](\d{1,2})[./-](\d{4})"
+    r"\s+(\d{1,2}:\d{2}(?::\d{2})?)(?:\s*([+-]\d{2}):?(\d{2}))?"
+)
 _SIGNED_BY = re.compile(r"([^\n<>\t]+?)\s*<([^>@\s]+@[^>\s]+)>")
 
 
@@ -246,7 +251,11 @@ def _read_title(text: str, lines: list[Line], i: int, meta: DocumentMeta, rules:
 def trailer_start(text: str) -> int:
     """Start of a digital-signature trailer (timestamps, "đã ký"), or len(text)."""
     folded = fold(text)
-    m = re.search(r"(?m)^.*(chung thuc so|da ky len van ban|\d{4}-\d{2}-\d{2}T\d{2}:\d{2})", folded)
+    m = re.search(
+        r"(?m)^.*(chung thuc so|da ky len van ban|\d{4}-\d{2}-\d{2}T\d{2}:\d{2})"
+        r"|^[ \t]*(?:ng[a-z]{1,3}i|th[a-z]{1,2}i\s+gian)\s+k[a-z]\s*:",
+        folded,
+    )
     if not m:
         return len(text)
     line_start = folded.rfind("\n", 0, m.start()) + 1
@@ -273,20 +282,28 @@ def read_signature(text: str, rules: Rules, meta: DocumentMeta) -> None:
     titles = sorted({*heads, *deputies}, key=len, reverse=True)
     found: tuple[int, int, str, str] | None = None  # start, end, prefix, title
     packed = "".join(shaped.split())  # a title matches across spaces: skip absent ones
+    plain = fold_ocr(region).upper()  # the prefix letters as printed (shaping turns Q into O)
     for t in titles:
         title = _shape_upper(t).replace(" ", "")
         if title not in packed and "".join(title.split()) == title:
             continue
         rx = r"\s*".join(re.escape(ch) for ch in title)
-        for m in re.finditer(rf"(?:\b(TM|KT|TL|TUQ|Q)\s*\.?\s*)?(?<![A-Z]){rx}(?![A-Z])", shaped):
+        for m in re.finditer(rf"(?<![A-Z]){rx}(?![A-Z])", shaped):
             printed = region[m.start() : m.end()]
             letters = [c for c in printed if c.isalpha()]
             if sum(c.isupper() for c in letters) < 0.8 * len(letters):
                 continue
-            line_head = region[region.rfind("\n", 0, m.start()) + 1 : m.start()].strip()
+            line_start = region.rfind("\n", 0, m.start()) + 1
+            line_head = region[line_start : m.start()].strip()
             if line_head.startswith("-"):
                 continue
-            cand = (m.start(), m.end(), m.group(1) or "", t)
+            pre = _PREFIX.search(plain[line_start : m.start()])
+            if pre and pre.group(1) == "O":  # only a capital O/Ô opening its line
+                lead = region[line_start : line_start + pre.start(1)]
+                if lead.strip(" \t*") or not region[line_start + pre.start(1)].isupper():
+                    pre = None
+            start = line_start + pre.start(1) if pre else m.start()
+            cand = (start, m.end(), pre.group(1).replace("O", "Q") if pre else "", t)
             if (
                 found is None
                 or (cand[2] and not found[2])
@@ -296,22 +313,17 @@ def read_signature(text: str, rules: Rules, meta: DocumentMeta) -> None:
     collective = re.search(r"(?m)^[ \t*]*(TM\s*\.|T/M)[ \t]*([^\n*]{3,60}?)[ \t*]*$", region)
     if found:
         start, end, prefix, title = found
-        if prefix == "KT" and title in rules.signer_titles:
-            value = f"KT. {title} / {rules.signer_titles[title]}"
-        elif prefix:
-            deputy_after = next(
-                (
-                    d
-                    for d in titles
-                    if d != title
-                    and _shape_upper(d).replace(" ", "")
-                    in _shape_upper(region[end : end + 60]).replace(" ", "")
-                ),
-                "",
-            )
-            value = f"{prefix}. {title}" + (f" / {deputy_after}" if deputy_after else "")
-        else:
-            value = title
+        gap = len(region[end:]) - len(region[end:].lstrip(" \t"))
+        second = _title_at(region, end + gap, titles) if prefix and gap else None
+        if not second:  # "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC" run together on one line: no rest
+            rest, end = _title_rest(region, end)
+            title += rest
+            below = re.match(r"[^\n]*\n(?:[ \t*]*\n)*[ \t*]*", region[end:])
+            second = _title_at(region, end + below.end(), titles) if prefix and below else None
+        if prefix == "KT" and not second and found[3] in rules.signer_titles:
+            second = rules.signer_titles[found[3]], end
+        value = f"{prefix}. {title}" if prefix else title
+        value += f" / {second[0]}" if prefix and second else ""
         if collective and collective.start() < start and prefix != "TM":
             printed = "TM." if collective.group(1).startswith("TM") else "T/M"
             value = f"{printed} {' '.join(collective.group(2).split())} / {value}"
@@ -321,6 +333,43 @@ def read_signature(text: str, rules: Rules, meta: DocumentMeta) -> None:
     if name:
         s, e, value = name
         _set(meta, text, "signer", value, lo + s, lo + e, 0.8)
+
+
+# An authority prefix before a title: TM. (collective), KT. (deputy for the head), TL./TUQ.
+# (by order of), Q. (acting); alone on its line head so a stray capital Q is no prefix.
+# OCR reads the Q of "Q." as O/Ô (no prefix of that shape exists), so it stands for Q.
+_PREFIX = re.compile(r"(?:^|[\s*])(TM|KT|TL|TUQ|Q|O(?=\s*\.))\s*\.?\s*$")
+
+
+def _title_rest(region: str, end: int) -> tuple[str, int]:
+    """The rest of a title's line when it goes on in capitals ("VỤ TRƯỞNG" + " VỤ NGÂN SÁCH
+    NHÀ NƯỚC", "PHÓ BÍ THƯ" + " THƯỜNG TRỰC", "BỘ TRƯỞNG" + ", CHỦ NHIỆM"), and its end;
+    a wide gap (two printed columns) ends it."""
+    line_end = region.find("\n", end)
+    line_end = len(region) if line_end < 0 else line_end
+    rest = re.split(r"\t| {3,}|\*", region[end:line_end])[0]
+    words = rest.replace(",", " ").split()
+    if not words or not all(w.isupper() and w.isalpha() for w in words):
+        return "", end
+    text = " ".join(rest.split())
+    return ("" if text.startswith(",") else " ") + text, end + len(rest.rstrip())
+
+
+def _title_at(region: str, at: int, titles: list[str]) -> tuple[str, int] | None:
+    """The known title printed at `at` in capitals ("PHÓ GIÁM ĐỐC" under "KT. GIÁM ĐỐC",
+    "VỤ TRƯỞNG VỤ ..." under "TL. BỘ TRƯỞNG"), with the rest of its line, or None."""
+    line = region[at : at + 80].split("\n")[0]
+    if not _mostly_caps(line):
+        return None
+    shaped = _shape_upper(line)
+    for t in titles:
+        rx = r"\s*".join(re.escape(ch) for ch in _shape_upper(t).replace(" ", ""))
+        hit = re.match(rx, shaped)
+        if hit is None or (hit.end() < len(line) and line[hit.end()].isalpha()):
+            continue
+        rest, stop = _title_rest(region, at + hit.end())
+        return t + rest, stop
+    return None
 
 
 _NAME_LINE = re.compile(
@@ -337,7 +386,9 @@ def _signer_name(region: str, rules: Rules) -> tuple[int, int, str] | None:
         if all(w.isupper() and len(w) > 1 for w in words):
             continue  # a title line in capitals
         first = fold(words[0])
-        if first not in surnames:
+        if words[0] in rules.surnames:
+            pass  # printed with its marks ("Đoàn", not its folded twin "Doãn")
+        elif first not in surnames:
             digits = first.translate(str.maketrans("609", "ooo"))
             cands = [
                 v for k, v in surnames.items() if k == digits or (k[:1] == "d" and k[1:] == digits)
@@ -361,6 +412,13 @@ def read_trailer(text: str, rules: Rules, meta: DocumentMeta) -> None:
     region = text[lo:]
     times = list(_TRAILER_TIME.finditer(region))
     signers = list(_SIGNED_BY.finditer(region))
+    stamp = _SIGNED_TIME.search(fold_ocr(region))
+    if not times and stamp:
+        d, mo, y, hms, tz_h, tz_m = stamp.groups()
+        hms = hms if hms.count(":") == 2 else f"{hms}:00"
+        iso = f"{y}-{int(mo):02d}-{int(d):02d}T{int(hms[:-6]):02d}{hms[-6:]}"
+        iso += f"{tz_h}:{tz_m}" if tz_h else ""
+        _set(meta, text, "signed_at", iso, lo + stamp.start(), lo + stamp.end(), 0.9)
     if times:
         person = next((s for s in signers if not s.group(1).strip().isupper()), None)
         t = times[0]

@@ -27,6 +27,24 @@ def nospace(s: str) -> str:
     return re.sub(r"[^a-z]", "", fold_ocr(s))
 
 
+def _header_names(rules: Rules) -> list[tuple[str, str]]:
+    """Header spellings of bodies: the dictionary's, then every body the symbol codes name
+    ("SNNMT: Sở Nông nghiệp và Môi trường" -> a "SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG" line)."""
+    key = id(rules)
+    if key not in _NAMES_CACHE:
+        names = list(rules.header_names.items())
+        seen = {nospace(p) for p, _ in names} | {nospace(c) for _, c in names}
+        for body in rules.issuer_codes.values():
+            if nospace(body) not in seen and body.split()[0] in ("Sở", "Bộ"):
+                names.append((body, body))
+                seen.add(nospace(body))
+        _NAMES_CACHE[key] = (rules, names)
+    return _NAMES_CACHE[key][1]
+
+
+_NAMES_CACHE: dict[int, tuple[Rules, list[tuple[str, str]]]] = {}
+
+
 def canonical_body(segment: str, rules: Rules) -> tuple[str, str] | None:
     """("Sở Y tế", "tỉnh Quảng Ninh") for a header segment such as "SỞ Y TẾ" or "UBND TỈNH
     QUẢNG NINH" (OCR-garbled spacing and marks allowed); None when no body is recognised."""
@@ -34,7 +52,7 @@ def canonical_body(segment: str, rules: Rules) -> tuple[str, str] | None:
     if len(flat) < 3:
         return None
     best: tuple[float, str, int] | None = None
-    for printed, canon in rules.header_names.items():
+    for printed, canon in _header_names(rules):
         key = nospace(printed)
         head = flat[: len(key)]
         score = fuzz.ratio(head, key)

@@ -49,6 +49,15 @@ RULES = load_rules(Settings().dictionaries)
             None,
         ),
         ("Đưa tiêu chí vào đánh giá, xếp loại đơn vị hằng năm", None),
+        # a half-year period: "định kỳ / mỗi / hằng 6 tháng", not "6 tháng đầu năm"
+        ("tổng hợp, báo cáo Sở Xây dựng định kỳ 6 tháng.", (None, "half-yearly")),
+        ("gửi báo cáo về Văn phòng mỗi sáu tháng", (None, "half-yearly")),
+        ("báo cáo kết quả định kỳ 06 tháng", (None, "half-yearly")),
+        ("báo cáo kết quả 6 tháng đầu năm 2025", None),
+        # the earliest day to start is no deadline; the latest is
+        ("khai giảng sớm nhất vào ngày 05/9/2025", None),
+        ("mở lớp không sớm hơn ngày 10/8/2025", None),
+        ("nộp hồ sơ chậm nhất vào ngày 30/9/2025", ("2025-09-30", None)),
     ],
 )
 def test_parse_deadline(sentence: str, expected: tuple[str | None, str | None] | None) -> None:
@@ -262,3 +271,104 @@ def test_marked_verb_is_not_its_bare_twin() -> None:
     ]
     assert got == ["Trung tâm Y tế huyện"]
     assert canonical_unit(sent, RULES) == "Các trung tâm y tế huyện"
+
+
+# A sentence holding two deadlines keeps each one: two dates, or a date and a recurring
+# report in another clause; a recurrence that qualifies the date stays with it.
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Sở Xây dựng ban hành quy chế trước ngày 30/6/2026; hằng năm báo cáo kết quả "
+            "tại kỳ họp cuối năm.",
+            [("2026-06-30", None), (None, "yearly")],
+        ),
+        (
+            "Phòng Tổng hợp báo cáo Giám đốc định kỳ 6 tháng và hằng năm trước ngày 05/12.",
+            [(None, "half-yearly"), ("--12-05", "yearly")],
+        ),
+        (
+            "Sở Tư pháp hằng năm tổng hợp, báo cáo UBND tỉnh trước ngày 20/11.",
+            [("--11-20", "yearly")],
+        ),
+        (
+            "Các sở gửi dự thảo trước ngày 10/3/2026 và trình UBND tỉnh trước ngày 31/3/2026.",
+            [("2026-03-10", None), ("2026-03-31", None)],
+        ),
+    ],
+)
+def test_one_deadline_per_clause(
+    sentence: str, expected: list[tuple[str | None, str | None]]
+) -> None:
+    text = f"KẾ HOẠCH\nThử nghiệm\n\nII. TỔ CHỨC THỰC HIỆN\n{sentence}\n"
+    doc = Document(
+        "t", "t", "0", kind=SourceKind.TEXT, source_text=text, pages=[Page(1, 0, len(text))]
+    )
+    sections = flatten(doc, build_tree(text, RULES))
+    got = [
+        (a.deadline_date, a.recurrence)
+        for a in find_assignments(text, sections, RULES)
+        if a.deadline_text
+    ]
+    assert sorted(set(got), key=str) == sorted(expected, key=str)
+
+
+LETTERED = """KẾ HOẠCH
+Thử nghiệm
+
+II. TỔ CHỨC THỰC HIỆN
+1. Phòng Kinh tế
+a) Lập phương án trước ngày 15/01/2026; phân công cán bộ theo dõi.
+b) Kiểm tra các hộ sản xuất.
+c) Báo cáo tình hình về Sở Công Thương hằng tuần, vào sáng thứ Hai.
+"""
+
+
+def test_lettered_sub_items_are_separate_tasks() -> None:
+    """Each "a)", "b)" line is its own task, so each keeps its own deadline."""
+    doc = Document(
+        "t", "t", "0", kind=SourceKind.TEXT, source_text=LETTERED, pages=[Page(1, 0, len(LETTERED))]
+    )
+    sections = flatten(doc, build_tree(LETTERED, RULES))
+    got = {
+        (a.task[:2], a.deadline_date, a.recurrence)
+        for a in find_assignments(LETTERED, sections, RULES)
+        if a.unit == "Phòng Kinh tế"
+    }
+    assert ("a)", "2026-01-15", None) in got
+    assert ("c)", None, "weekly") in got
+
+
+# OCR layouts: a blank line inside a sentence that goes on in lower case does not end it,
+# and lettered sub-items of a double-spaced page are still separate tasks.
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            ["1. Phòng Kinh tế", "- Tổng hợp, báo cáo Sở Công Thương định kỳ hằng", "",
+             "tháng trước ngày 20."],
+            {(None, "monthly")},
+        ),
+        (
+            ["1. Phòng Kinh tế", "", "a) Lập phương án trước ngày 15/01/2026.", "",
+             "b) Báo cáo về Sở Công Thương hằng tuần, trước 10 giờ thứ Sáu.", ""],
+            {("2026-01-15", None), (None, "weekly")},
+        ),
+    ],
+)  # fmt: skip
+def test_deadline_across_ocr_blank_lines(
+    lines: list[str], expected: set[tuple[str | None, str | None]]
+) -> None:
+    double = not lines[1]
+    head = ["KẾ HOẠCH", "", "Thử nghiệm", "", "II. TỔ CHỨC THỰC HIỆN", ""]
+    text = "\n".join((head if double else [h for h in head if h]) + lines) + "\n"
+    doc = Document(
+        "t", "t", "0", kind=SourceKind.TEXT, source_text=text, pages=[Page(1, 0, len(text))]
+    )
+    sections = flatten(doc, build_tree(text, RULES))
+    got = {
+        (a.deadline_date, a.recurrence)
+        for a in find_assignments(text, sections, RULES)
+        if a.deadline_text
+    }
+    assert got == expected

@@ -216,8 +216,78 @@ def test_issuer_named_only_in_the_body(body: str, expected: str) -> None:
         ("SOYTE", ("Sở Y tế", "")),
         ("UBND THANH PHO HAIPHONG ~", ("UBND", "thành phố Hải Phòng")),
         ("ỦY BAN NHÂN DÂN TỈNH THÁI BÌNH", ("UBND", "tỉnh Thái Bình")),
+        # a body the symbol codes name is known in a header too
+        ("SỞ NÔNG NGHIỆP VÀ MÔI TRƯỜNG", ("Sở Nông nghiệp và Môi trường", "")),
+        ("BỘ NÔNG NGHIỆP VÀ MÔI TRƯỜNG", ("Bộ Nông nghiệp và Môi trường", "")),
         ("Độc lập", None),
     ],
 )
 def test_canonical_body(segment: str, expected: tuple[str, str] | None) -> None:
     assert canonical_body(segment, RULES) == expected
+
+
+# Signature blocks: the whole title line, the line under a prefixed title, and every
+# authority prefix (TM./T/M, KT., TL., TUQ., Q.).
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        (
+            "TL. BỘ TRƯỞNG\nCỤC TRƯỞNG CỤC KINH TẾ HỢP TÁC\n\nTrần Văn Bình",
+            "TL. BỘ TRƯỞNG / CỤC TRƯỞNG CỤC KINH TẾ HỢP TÁC",
+        ),
+        (
+            "T/M BAN CHẤP HÀNH\nPHÓ BÍ THƯ THƯỜNG TRỰC\n\nLê Thị Mai",
+            "T/M BAN CHẤP HÀNH / PHÓ BÍ THƯ THƯỜNG TRỰC",
+        ),
+        (
+            "KT. BỘ TRƯỞNG, CHỦ NHIỆM\nPHÓ CHỦ NHIỆM\n\nPhan Văn Hải",
+            "KT. BỘ TRƯỞNG, CHỦ NHIỆM / PHÓ CHỦ NHIỆM",
+        ),
+        ("Q. GIÁM ĐỐC\n\n\nHồ Văn Tâm", "Q. GIÁM ĐỐC"),
+        ("Ô. GIÁM ĐỐC\n\nHồ Văn Tâm", "Q. GIÁM ĐỐC"),  # OCR reads the Q as O/Ô
+        ("Lưu: VT. o . GIÁM ĐỐC\n\nHồ Văn Tâm", "GIÁM ĐỐC"),  # a speck, no prefix
+        ("TUQ. CHỦ TỊCH\nCHÁNH VĂN PHÒNG\n\nNgô Minh Châu", "TUQ. CHỦ TỊCH / CHÁNH VĂN PHÒNG"),
+        ("KT. HIỆU TRƯỞNG\nPHÓ HIỆU TRƯỞNG\n\nĐỗ Thu Hà", "KT. HIỆU TRƯỞNG / PHÓ HIỆU TRƯỞNG"),
+        ("KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC\n\nVõ Văn Lợi", "KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC"),
+        ("KT. CHỦ TỊCH\n\nBùi Văn Sơn", "KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"),
+        ("CHỦ TỊCH\n\nĐinh Văn Khoa", "CHỦ TỊCH"),
+    ],
+)
+def test_signer_title(block: str, expected: str) -> None:
+    text = f"KẾ HOẠCH\nThử nghiệm\n\nNội dung.\n\nNơi nhận:\n- Như trên;\n- Lưu: VT.\n\n{block}\n"
+    meta, _, _ = read_meta(text, RULES)
+    assert meta.signer_title == expected
+
+
+# The VGCA e-signature trailer: "Người ký: ..." then "Thời gian ký: dd.mm.yyyy hh:mm:ss +07:00".
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        ("Thời gian ký: 14.10.2025 16:22:35 +07:00", "2025-10-14T16:22:35+07:00"),
+        ("Thời gian ký: 3/2/2025 08:05 +0700", "2025-02-03T08:05:00+07:00"),
+        ("Thoi gian ky: 21-11-2025 9:30:00 +07:00", "2025-11-21T09:30:00+07:00"),
+    ],
+)
+def test_signing_time_of_the_named_trailer(stamp: str, expected: str) -> None:
+    text = (
+        "KẾ HOẠCH\nThử nghiệm\n\nNội dung.\n\nGIÁM ĐỐC\n\nLê Văn Nam\n"
+        f"Người ký: Sở Tài chính\nEmail: stc@example.gov.vn\nCơ quan: Tỉnh Hà Tĩnh\n{stamp}\n"
+    )
+    meta, _, _ = read_meta(text, RULES)
+    assert (meta.signed_at, meta.signer, meta.signer_title) == (expected, "Lê Văn Nam", "GIÁM ĐỐC")
+
+
+# A surname printed with its marks stays as printed; only unmarked or garbled ones are
+# mapped to a known surname ("Doãn" and "Đoàn" fold alike).
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Đoàn Văn Hùng", "Đoàn Văn Hùng"),
+        ("Doãn Thị Lan", "Doãn Thị Lan"),
+        ("Nguyen Van Binh", "Nguyễn Van Binh"),
+    ],
+)
+def test_signer_surname(name: str, expected: str) -> None:
+    text = f"KẾ HOẠCH\nThử nghiệm\n\nNội dung.\n\nNơi nhận:\n- Lưu: VT.\n\nGIÁM ĐỐC\n\n{name}\n"
+    meta, _, _ = read_meta(text, RULES)
+    assert meta.signer == expected
