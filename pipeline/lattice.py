@@ -115,11 +115,15 @@ def _caps_word(token: str) -> bool:
     return len(letters) > 1 and sum(c.isupper() for c in letters) * 4 >= len(letters) * 3
 
 
+_LINE_WORDS = re.compile(r"[^\W\d_]+")
+
+
 def _heading_lines(text: str) -> list[bool]:
     """Per line: whether it is an all-capitals heading (>= 2 capital words, 2/3 of words)."""
     result = []
+    findall = _LINE_WORDS.findall
     for line in text.split("\n"):
-        words = [w for w in re.findall(r"[^\W\d_]+", line) if len(w) > 1]
+        words = [w for w in findall(line) if len(w) > 1]
         caps = [w for w in words if _caps_word(w)]
         result.append(len(caps) >= 2 and len(caps) * 3 >= len(words) * 2)
     return result

@@ -37,7 +37,7 @@ class SourceKind(StrEnum):
 # --------------------------------------------------------------------------- alignment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edit:
     """One replaced region: output[out_start:out_end] came from input[in_start:in_end]."""
 
@@ -235,7 +235,7 @@ class Assignment:
     confidence: float = 1.0
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenChange:
     """One token the restore stage rewrote (or flagged)."""
 

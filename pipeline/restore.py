@@ -368,11 +368,17 @@ def restore_text(
     post = offs = order = None
     if isinstance(decoded, _KernelDecoded):
         post, offs, order = decoded.post, decoded.offs, decoded.order
+    at_starts: list[int] = []
+    at_ends: list[int] = []
+    written: list[str] = []
     for g, (e, k) in enumerate(zip(words.entry, decoded.chosen, strict=True)):
         new = news[e][k]
         if new is None:
             continue
         start, end = starts[g], ends[g]
+        at_starts.append(start)
+        at_ends.append(end)
+        written.append(new)
         if e in coded:
             changes.append(TokenChange(start, end, tokens[e], new, [], CODE_CONFIDENCE))
         else:
@@ -393,7 +399,7 @@ def restore_text(
                     conf < low_confidence,
                 )
             )
-        builder.replace(start, end, new)
+    builder.replace_many(at_starts, at_ends, written)
     return builder.finish()[0], changes, builder
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections.abc import Sequence
 
 from pipeline.models import Alignment, Edit
 
@@ -46,6 +47,36 @@ class AlignedBuilder:
             self._edits.append(Edit(self._out, self._out + len(new), start, end))
         self._in = end
         self._out += len(new)
+
+    def replace_many(self, starts: Sequence[int], ends: Sequence[int], news: Sequence[str]) -> None:
+        """`replace(start, end, new)` for each triple in order, in one loop (a text's
+        thousands of restored words), with the same edits."""
+        source, parts, edits = self.source, self._parts, self._edits
+        append = parts.append
+        pos, out = self._in, self._out
+        for start, end, new in zip(starts, ends, news, strict=True):
+            if start < pos:
+                raise ValueError(f"keep({start}) goes backwards from {pos}")
+            if start > pos:
+                piece = source[pos:start]
+                append(piece)
+                out += len(piece)
+            old = source[start:end]
+            if old == new:
+                append(old)
+                out += len(old)
+                pos = end
+                continue
+            append(new)
+            size = len(new)
+            last = edits[-1] if edits else None
+            if last is not None and last.in_end == start and last.out_end == out:
+                edits[-1] = Edit(last.out_start, out + size, last.in_start, end)
+            else:
+                edits.append(Edit(out, out + size, start, end))
+            pos = end
+            out += size
+        self._in, self._out = pos, out
 
     def finish(self) -> tuple[str, Alignment]:
         """The rewritten text and its alignment to the input."""

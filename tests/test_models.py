@@ -136,3 +136,22 @@ def test_strip_marks_keeps_length(text: str, stripped: str, key: str) -> None:
     assert strip_marks(text) == stripped
     assert len(strip_marks(text)) == len(text)
     assert skeleton(text) == key
+
+
+@given(
+    st.text(alphabet="ab c\n", max_size=30),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 4), st.text("abxy", max_size=3))),
+)
+def test_replace_many_is_replace_in_turn(source: str, cuts: list[tuple[int, int, str]]) -> None:
+    """One bulk call gives the text and edits of a `replace` per region (merged alike)."""
+    spans, at = [], 0
+    for gap, size, new in cuts:
+        start = min(at + gap % 3, len(source))
+        end = min(start + size, len(source))
+        spans.append((start, end, new))
+        at = end
+    one, bulk = AlignedBuilder(source), AlignedBuilder(source)
+    for start, end, new in spans:
+        one.replace(start, end, new)
+    bulk.replace_many([s for s, _, _ in spans], [e for _, e, _ in spans], [n for *_, n in spans])
+    assert bulk.finish() == one.finish()
