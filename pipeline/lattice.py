@@ -270,7 +270,12 @@ def _words_of(text: str, mode: str, model: Model, table_path: str) -> _Words:
                 line += 1
                 next_line = line_starts[line + 1] if line + 1 < len(line_starts) else size + 1
             heading = headings[line] or start in runs
-            label = end - start == 1 and end < size and text[end] == ")"
+            # a one-letter list label ('a)') or a capital initial or prefix ('Q.', 'T.')
+            label = (
+                end - start == 1
+                and end < size
+                and (text[end] == ")" or (text[end] == "." and tok.isupper()))
+            )
             # the case evidence (`choices`): 2 at a sentence start or for capitals
             case = 2
             if tok[0].isalpha() and not (end - start > 1 and tok.isupper()):

@@ -16,6 +16,7 @@ text with their candidates (the lattice) in pipeline.lattice.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Sequence
 
@@ -338,8 +339,25 @@ def restore_text(
 
     `kernel` False forces the pure-Python decoder, True the compiled one when numba is
     installed; by default the compiled one is used once it pays off (`pipeline.jit.warm`).
-    Either gives the same output.
+    Either gives the same output. The cycle collector pauses meanwhile: restoration makes
+    many short-lived objects and no cycles, so its passes would only cost time.
     """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _restore_text(text, model, mode, low_confidence, kernel)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _restore_text(
+    text: str,
+    model: Model | None,
+    mode: str | None,
+    low_confidence: float,
+    kernel: bool | None,
+) -> tuple[str, list[TokenChange], AlignedBuilder]:
     from pipeline.settings import DEFAULT_DICTIONARIES
 
     model = model or load_model(None)

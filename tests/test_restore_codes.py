@@ -117,6 +117,8 @@ def model() -> Model:
             "Kế hoạch số 02-KH/\nBCĐTW của Ban Chỉ đạo",
         ),
         ("kinh te - xa hoi", "stripped", "kinh tế - xã hội"),
+        # a capital initial or prefix before '.' stays ('Q.' of a signature, not 'Ô.')
+        ("Q. GIAM DOC\nPHO GIAM DOC", "ocr", "Q. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"),
         # Roman numerals keep their own context ('quý III', not 'quy')
         ("bao cao quy III nam 2025", "stripped", "báo cáo quý III năm 2025"),
     ],
