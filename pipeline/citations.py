@@ -28,6 +28,7 @@ import yaml
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
+from pipeline.codefix import shape as shape  # Đ look-alikes merged, doubles collapsed
 from pipeline.models import Section
 from pipeline.textutil import strip_marks
 
@@ -253,12 +254,6 @@ SYMBOL_RE = re.compile(
 _DIGIT_LOOKALIKES = str.maketrans("OoIlSBAZG", "001158426")
 _DASHES = str.maketrans({c: "-" for c in _DASH[2:]})
 _LAW_TERM = re.compile(r"QH[\dSOIl]{1,2}")
-
-
-def shape(code: str) -> str:
-    """Code with Đ look-alikes merged and doubled letters collapsed (for fuzzy repair)."""
-    s = code.upper().replace("Ð", "D").replace("Đ", "D").replace("P", "D").replace("B", "D")
-    return re.sub(r"(.)\1+", r"\1", s)
 
 
 def repair_code(

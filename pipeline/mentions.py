@@ -44,30 +44,25 @@ def unify(cites: list[Citation]) -> None:
         peers = sure.get((c.family, c.cited_number, c.cited_type), [])
         cut = cut_short(c, peers) if c.cited_issuer_code else None
         if cut:
-            c.cited_symbol, c.cited_issuer_code, c.key = (
-                cut.cited_symbol,
-                cut.cited_issuer_code,
-                cut.key,
-            )
-            c.cited_year = c.cited_year or cut.cited_year
+            _take_symbol(c, cut)
             c.confidence = min(c.confidence, 0.85)
             continue
         if c.confidence >= 0.9:
             continue
-        peers = sure.get((c.family, c.cited_number, c.cited_type), [])
         best = max(
             peers,
             key=lambda p: fuzz.ratio(p.cited_issuer_code, c.cited_issuer_code),
             default=None,
         )
         if best and fuzz.ratio(shape(best.cited_issuer_code), shape(c.cited_issuer_code)) >= 60:
-            c.cited_symbol, c.cited_issuer_code, c.key = (
-                best.cited_symbol,
-                best.cited_issuer_code,
-                best.key,
-            )
-            c.cited_year = c.cited_year or best.cited_year
+            _take_symbol(c, best)
             c.confidence = max(c.confidence, 0.85)
+
+
+def _take_symbol(c: Citation, peer: Citation) -> None:
+    """`c` becomes a mention of `peer`'s symbol (keeping a year of its own)."""
+    c.cited_symbol, c.cited_issuer_code, c.key = peer.cited_symbol, peer.cited_issuer_code, peer.key
+    c.cited_year = c.cited_year or peer.cited_year
 
 
 def variant_rank(sym: str, count: int, rare: Set[str]) -> tuple[bool, bool, int]:
